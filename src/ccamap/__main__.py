@@ -1,0 +1,5 @@
+"""Run the CLI with ``python -m ccamap``."""
+
+from ccamap.cli import main
+
+main()

@@ -1,0 +1,183 @@
+"""The ``ccamap`` command line: a thin layer over the library API.
+
+Exit codes: 0 ok, 1 validation failed (or another data error), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.table import Table
+
+from ccamap import settings
+from ccamap.errors import CcamapError, UsageError, ValidationError
+from ccamap.layers import LAYERS
+from ccamap.pipeline import build as build_maps
+from ccamap.pipeline import export as export_layers
+from ccamap.report import Report
+from ccamap.validate import validate as validate_data
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="ccamap",
+    help="Validate, map and export China–Central Asia cooperation infrastructure.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+out_console = Console(soft_wrap=True, highlight=False)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+
+GeodataOpt = Annotated[
+    Path, typer.Option("--geodata", "-g", help="Data directory.", show_default=True)
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
+
+
+class ReportFormat(StrEnum):
+    """Output format of ``ccamap validate``."""
+
+    text = "text"
+    json = "json"
+
+
+def _fail(exc: CcamapError) -> NoReturn:
+    code = 2 if isinstance(exc, UsageError) else 1
+    err_console.print(rich_escape(f"error: {exc}"))
+    raise typer.Exit(code)
+
+
+def _print_report(report: Report) -> None:
+    for problem in report:
+        err_console.print(rich_escape(problem.format()))
+
+
+def _check_layers(layers: list[str] | None) -> list[str] | None:
+    for name in layers or []:
+        if name not in LAYERS:
+            msg = f"unknown layer {name!r}; expected one of: {', '.join(LAYERS)}"
+            raise typer.BadParameter(msg, param_hint="LAYER")
+    return layers or None
+
+
+@app.command()
+def build(
+    layers: Annotated[
+        list[str] | None, typer.Argument(help="Layers to build (default: all).",
+                                         show_default=False)
+    ] = None,
+    geodata: GeodataOpt = settings.GEODATA_DIR,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Maps directory.")] =
+        settings.MAPS_DIR,
+    strict: StrictOpt = False,
+) -> None:
+    """Validate, join, then regenerate the maps and GeoJSON exports.
+
+    Example: ccamap build            (all layers: maps/index.html, maps/LAYER.html, maps/export/)
+
+             ccamap build railways   (only the railways map and export)
+    """
+    names = _check_layers(layers)
+    try:
+        result = build_maps(geodata, out, names, strict=strict)
+    except ValidationError as exc:
+        _print_report(exc.report)
+        _fail(exc)
+    except CcamapError as exc:
+        _fail(exc)
+    for problem in result.report.warnings:
+        err_console.print(rich_escape(problem.format()))
+    out_console.print(f"wrote {len(result.written)} files to {rich_escape(str(out))}")
+
+
+@app.command()
+def validate(
+    geodata: GeodataOpt = settings.GEODATA_DIR,
+    strict: StrictOpt = False,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = ReportFormat.text,
+) -> None:
+    """Check every layer and print all problems; exit 1 on any error.
+
+    Example: ccamap validate --format json > report.json
+    """
+    try:
+        report, inputs, _ = validate_data(geodata)
+    except CcamapError as exc:
+        _fail(exc)
+    if fmt is ReportFormat.json:
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        _print_report(report)
+        n_features = sum(len(i.geometries) for i in inputs.values())
+        out_console.print(f"{len(inputs)} layers, {n_features} features: "
+                          f"{len(report.errors)} errors, {len(report.warnings)} warnings")
+    if report.failed(strict=strict):
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Export format: geojson.")] =
+        "geojson",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] =
+        settings.EXPORT_DIR,
+    layer: Annotated[
+        list[str] | None, typer.Option("--layer", "-l", help="Layer to export (repeatable).")
+    ] = None,
+    geodata: GeodataOpt = settings.GEODATA_DIR,
+) -> None:
+    """Export layers for GIS tools, one file per layer.
+
+    Example: ccamap export --format geojson --out /tmp/ccamap
+    """
+    names = _check_layers(layer)
+    try:
+        written = export_layers(geodata, out, names, fmt=fmt)
+    except ValidationError as exc:
+        _print_report(exc.report)
+        _fail(exc)
+    except CcamapError as exc:
+        _fail(exc)
+    for path in written:
+        out_console.print(rich_escape(str(path)))
+
+
+@app.command()
+def layers(geodata: GeodataOpt = settings.GEODATA_DIR) -> None:
+    """List each layer with its feature count, its statuses and its file.
+
+    Example: ccamap layers
+    """
+    try:
+        report, inputs, _ = validate_data(geodata)
+    except CcamapError as exc:
+        _fail(exc)
+    table = Table("layer", "features", "statuses", "file")
+    for name, layer in LAYERS.items():
+        inp = inputs.get(name)
+        if inp is None:
+            table.add_row(name, "-", "unreadable", str(geodata / f"{name}.geojson"))
+            continue
+        statuses = Counter(s for s in inp.attributes.get("status", []) if s)
+        text = ", ".join(f"{s} {n}" for s, n in sorted(statuses.items()))
+        table.add_row(rich_escape(layer.name), str(len(inp.geometries)), rich_escape(text),
+                      rich_escape(str(inp.geometry_file)))
+    out_console.print(table)
+    if report.errors:
+        err_console.print(f"{len(report.errors)} validation errors: run ccamap validate")
+
+
+def main() -> None:
+    """Run the CLI (the ``ccamap`` console script)."""
+    app()

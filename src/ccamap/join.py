@@ -1,0 +1,71 @@
+"""Joining geometries to their attributes, with computed fields."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+from pyproj import Geod
+
+from ccamap import settings
+from ccamap.report import Report
+from ccamap.validate import LayerInput
+
+__all__ = ["geodesic_length_km", "join_layer"]
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def geodesic_length_km(geometries: gpd.GeoSeries) -> pd.Series:
+    """Return the geodesic length of each geometry on the WGS84 ellipsoid, in km.
+
+    Parameters
+    ----------
+    geometries
+        Geometries in EPSG:4326.
+    """
+    if geometries.crs is not None and not geometries.crs.equals("EPSG:4326"):
+        geometries = geometries.to_crs("EPSG:4326")
+    lengths = [_GEOD.geometry_length(g) / 1000.0 for g in geometries]
+    return pd.Series(lengths, index=geometries.index, dtype=float).round(1)
+
+
+def join_layer(inp: LayerInput, report: Report) -> gpd.GeoDataFrame:
+    """Join one layer's geometries to its attributes, one to one, and add computed fields.
+
+    Parameters
+    ----------
+    inp
+        The checked input of one layer.
+    report
+        Where length disagreements are recorded.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The registry's columns in order, then ``waypoints``, ``coordinate_sources``, ``layer``
+        and (for lines) ``length_km``; geometry last. Only ids present on both sides are kept
+        (validation reports the others).
+    """
+    layer = inp.layer
+    attributes = inp.attributes.reindex(columns=layer.columns)
+    attributes = attributes.astype(object).where(attributes.notna(), None)
+    merged = inp.geometries.merge(attributes, on="id", how="inner", validate="one_to_one")
+    gdf = gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+    gdf["layer"] = layer.name
+    if layer.is_line:
+        gdf["length_km"] = geodesic_length_km(gdf.geometry)
+        for fid, reported, computed in zip(
+            gdf["id"], gdf["length_km_reported"], gdf["length_km"], strict=True
+        ):
+            if reported and abs(computed - reported) > settings.LENGTH_TOLERANCE * reported:
+                report.warning(
+                    inp.geometry_file, fid, "length_km_reported", "length-mismatch",
+                    f"within {settings.LENGTH_TOLERANCE:.0%} of the geodesic {computed:g} km",
+                    f"{reported:g} km",
+                    "reported length and drawn length disagree",
+                )
+    order = [*layer.columns, "waypoints", "coordinate_sources", "layer"]
+    if layer.is_line:
+        order.append("length_km")
+    gdf = gdf[[*order, "geometry"]]
+    return gdf.sort_values("id", kind="stable").reset_index(drop=True)

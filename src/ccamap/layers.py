@@ -1,0 +1,312 @@
+"""The layer registry: every layer declared once, with its geometry, attribute schema and style."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "COMMON_FIELDS",
+    "LAYERS",
+    "PRECISIONS",
+    "STATUSES",
+    "STATUS_STYLE",
+    "Field",
+    "Layer",
+    "get_layer",
+    "layer_names",
+]
+
+#: Lifecycle statuses, exactly as Global Energy Monitor's trackers use them.
+STATUSES: tuple[str, ...] = (
+    "announced",
+    "pre-construction",
+    "construction",
+    "operating",
+    "shelved",
+    "cancelled",
+    "mothballed",
+    "retired",
+)
+
+#: How precise a geometry is.
+PRECISIONS: tuple[str, ...] = ("exact", "approximate", "schematic")
+
+FieldKind = Literal["text", "int", "float", "list", "iso3", "iso3_list", "choice", "choice_list"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute column.
+
+    Parameters
+    ----------
+    name
+        Column name in the attribute table.
+    kind
+        How the CSV text is parsed: ``text``, ``int``, ``float``, ``list`` (``;``-separated),
+        ``iso3`` / ``iso3_list`` (ISO 3166-1 alpha-3 codes), ``choice`` / ``choice_list``.
+    required
+        Whether every record must have a value.
+    factual
+        Whether a value is a claim that a source must back (listed in ``field_sources``).
+    choices
+        The allowed values of a ``choice`` or ``choice_list`` field.
+    label
+        Human-readable label for popups and legends.
+    """
+
+    name: str
+    kind: FieldKind = "text"
+    required: bool = False
+    factual: bool = False
+    choices: tuple[str, ...] = ()
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The label, or the name made readable."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+#: Columns every attribute table has, in this order.
+COMMON_FIELDS: tuple[Field, ...] = (
+    Field("id", required=True, label="ID"),
+    Field("name", required=True, label="Name"),
+    Field("name_zh", label="Name (Chinese)"),
+    Field("name_ru", label="Name (Russian)"),
+    Field("countries", "iso3_list", required=True, label="Countries"),
+    Field("status", "choice", required=True, factual=True, choices=STATUSES, label="Status"),
+    Field("status_year", "int", factual=True, label="Status year"),
+    Field("start_year", "int", factual=True, label="Start year"),
+    Field("completion_year", "int", factual=True, label="Completion year"),
+    Field("owners", "list", factual=True, label="Owners"),
+    Field("operators", "list", factual=True, label="Operators"),
+    Field("builders", "list", factual=True, label="Builders"),
+    Field("capacity", "float", factual=True, label="Capacity"),
+    Field("capacity_unit", label="Capacity unit"),
+    Field("length_km_reported", "float", factual=True, label="Reported length (km)"),
+    Field("cost_usd_m", "float", factual=True, label="Cost (USD million)"),
+    Field("description", required=True, label="Description"),
+    Field("geometry_precision", "choice", required=True, choices=PRECISIONS, label="Precision"),
+    Field("sources", "list", required=True, label="Sources"),
+    Field("field_sources", label="Field sources"),
+    Field("notes", label="Notes"),
+)
+
+#: How status is drawn: dash pattern and opacity; ``None`` colour keeps the layer's colour.
+STATUS_STYLE: dict[str, dict[str, str | float | None]] = {
+    "operating": {"dash": None, "opacity": 0.9, "color": None},
+    "construction": {"dash": "8 6", "opacity": 0.9, "color": None},
+    "pre-construction": {"dash": "2 6", "opacity": 0.75, "color": None},
+    "announced": {"dash": "2 6", "opacity": 0.6, "color": None},
+    "shelved": {"dash": "2 6", "opacity": 0.5, "color": "#8c8c8c"},
+    "mothballed": {"dash": None, "opacity": 0.5, "color": "#8c8c8c"},
+    "cancelled": {"dash": "4 4", "opacity": 0.5, "color": "#8c8c8c"},
+    "retired": {"dash": None, "opacity": 0.4, "color": "#8c8c8c"},
+}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of the map.
+
+    Parameters
+    ----------
+    name
+        Machine name, also the stem of its files in ``geodata/``.
+    title
+        Human-readable name.
+    geometry_types
+        The geometry types allowed.
+    fields
+        The layer's own columns, after the common ones.
+    color
+        The layer's colour.
+    category_field
+        A field whose values choose the colour (``category_colors``).
+    category_colors
+        Colour of each value of ``category_field``.
+    size_field
+        A numeric field that sizes point symbols (area proportional to the value).
+    """
+
+    name: str
+    title: str
+    geometry_types: tuple[str, ...]
+    fields: tuple[Field, ...] = ()
+    color: str = "#3388ff"
+    category_field: str | None = None
+    category_colors: dict[str, str] = field(default_factory=dict)
+    size_field: str | None = None
+
+    @property
+    def all_fields(self) -> tuple[Field, ...]:
+        """The common fields followed by the layer's own."""
+        return COMMON_FIELDS + self.fields
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names of the attribute table, in order."""
+        return [f.name for f in self.all_fields]
+
+    @property
+    def is_line(self) -> bool:
+        """Whether the layer holds lines."""
+        return "LineString" in self.geometry_types
+
+    def field(self, name: str) -> Field:
+        """Return the field called ``name``."""
+        for f in self.all_fields:
+            if f.name == name:
+                return f
+        msg = f"layer {self.name!r} has no field {name!r}; expected one of {self.columns}"
+        raise KeyError(msg)
+
+
+_LINES = ("LineString", "MultiLineString")
+
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in (
+        Layer(
+            "railways",
+            "Railways and rail corridors",
+            _LINES,
+            (
+                Field("gauge_mm", "list", factual=True, label="Gauge (mm)"),
+                Field("electrified", "choice", factual=True, choices=("yes", "no", "partly")),
+                Field("tunnels", factual=True),
+            ),
+            color="#c0392b",
+        ),
+        Layer(
+            "pipelines",
+            "Pipelines",
+            _LINES,
+            (
+                Field("substance", "choice", required=True, factual=True, choices=("gas", "oil")),
+                Field("diameter_mm", "list", factual=True, label="Diameter (mm)"),
+            ),
+            color="#8e44ad",
+            category_field="substance",
+            category_colors={"gas": "#2e86c1", "oil": "#6e2c00"},
+        ),
+        Layer(
+            "highways",
+            "Highways and road corridors",
+            _LINES,
+            (Field("road_class", factual=True, label="Road class"),),
+            color="#d68910",
+        ),
+        Layer(
+            "power_plants",
+            "Power plants and energy sites",
+            ("Point",),
+            (
+                Field(
+                    "technology",
+                    "choice",
+                    required=True,
+                    factual=True,
+                    choices=(
+                        "coal", "gas", "hydro", "wind", "solar",
+                        "oil_field", "gas_field", "refinery",
+                    ),
+                ),
+                Field("generation_gwh_y", "float", factual=True, label="Generation (GWh/y)"),
+            ),
+            color="#27ae60",
+            category_field="technology",
+            category_colors={
+                "coal": "#333333",
+                "gas": "#e67e22",
+                "hydro": "#1f77b4",
+                "wind": "#17becf",
+                "solar": "#f1c40f",
+                "oil_field": "#6e2c00",
+                "gas_field": "#2e86c1",
+                "refinery": "#7f8c8d",
+            },
+            size_field="capacity",
+        ),
+        Layer(
+            "border_ports",
+            "Border ports",
+            ("Point",),
+            (
+                Field("country_a", "iso3", required=True, label="Country A"),
+                Field("country_b", "iso3", required=True, label="Country B"),
+                Field("name_a", label="Name on side A"),
+                Field("name_b", label="Name on side B"),
+                Field(
+                    "modes", "choice_list", required=True, factual=True,
+                    choices=("road", "rail", "pipeline"),
+                ),
+                Field("opened_year", "int", factual=True, label="Opened"),
+            ),
+            color="#34495e",
+            category_field="modes",
+            category_colors={
+                "road": "#d68910",
+                "rail": "#c0392b",
+                "rail;road": "#7d3c98",
+                "pipeline;rail": "#2e86c1",
+                "pipeline;rail;road": "#1a5276",
+                "pipeline;road": "#2e86c1",
+            },
+        ),
+        Layer(
+            "sites",
+            "Hubs, centres and other sites",
+            ("Point",),
+            (
+                Field(
+                    "kind",
+                    "choice",
+                    required=True,
+                    choices=(
+                        "tunnel", "logistics_hub", "cooperation_centre", "training_centre",
+                        "health_centre", "environmental_project", "agro_industrial",
+                        "security_centre",
+                    ),
+                ),
+                Field("parent_id", label="Part of"),
+            ),
+            color="#16a085",
+            category_field="kind",
+            category_colors={
+                "tunnel": "#c0392b",
+                "logistics_hub": "#d35400",
+                "cooperation_centre": "#2980b9",
+                "training_centre": "#8e44ad",
+                "health_centre": "#27ae60",
+                "environmental_project": "#229954",
+                "agro_industrial": "#b7950b",
+                "security_centre": "#566573",
+            },
+        ),
+    )
+}
+
+
+def layer_names() -> list[str]:
+    """Return the registered layer names, in registry order."""
+    return list(LAYERS)
+
+
+def get_layer(name: str) -> Layer:
+    """Return the layer called ``name``.
+
+    Raises
+    ------
+    UsageError
+        If no layer has that name; the message lists the layers.
+    """
+    from ccamap.errors import UsageError
+
+    try:
+        return LAYERS[name]
+    except KeyError:
+        msg = f"unknown layer {name!r}; expected one of: {', '.join(LAYERS)}"
+        raise UsageError(msg) from None

@@ -1,0 +1,140 @@
+"""The whole flow: load → validate → join → render → export, writing outputs atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from ccamap import settings
+from ccamap.errors import ValidationError
+from ccamap.export import render_export
+from ccamap.io import write_text_atomic
+from ccamap.join import join_layer
+from ccamap.layers import LAYERS, get_layer
+from ccamap.render import deterministic_ids, render_map
+from ccamap.report import Report
+from ccamap.validate import validate
+
+__all__ = ["BuildResult", "Dataset", "build", "export", "load", "load_layer", "render_maps"]
+
+
+@dataclass
+class Dataset:
+    """Joined layers with their sources and the validation report."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    sources: pd.DataFrame
+    report: Report
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote."""
+
+    written: list[Path] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
+
+
+def _names(layers: list[str] | None) -> list[str]:
+    return [get_layer(n).name for n in layers] if layers else list(LAYERS)
+
+
+def load(
+    geodata: str | Path | None = None, layers: list[str] | None = None, *, strict: bool = False
+) -> Dataset:
+    """Validate and join layers of ``geodata/``.
+
+    Parameters
+    ----------
+    geodata
+        The data directory (default :data:`ccamap.settings.GEODATA_DIR`).
+    layers
+        Layer names; all by default.
+    strict
+        Treat warnings as errors.
+
+    Raises
+    ------
+    ValidationError
+        If validation finds an error (or, with ``strict``, a warning). Its ``report`` lists all.
+    """
+    report, inputs, sources = validate(geodata, _names(layers))
+    joined = {name: join_layer(inp, report) for name, inp in inputs.items()}
+    if report.failed(strict=strict):
+        raise ValidationError(report)
+    return Dataset(joined, sources, report)
+
+
+def load_layer(name: str, geodata: str | Path | None = None) -> gpd.GeoDataFrame:
+    """Return one validated, joined layer as a GeoDataFrame (e.g. ``load_layer("pipelines")``)."""
+    return load(geodata, [name]).layers[get_layer(name).name]
+
+
+def render_maps(data: Dataset, *, all_layers: bool = True) -> dict[str, str]:
+    """Render the overview and per-layer maps to HTML, by file name, deterministically."""
+    pages: dict[str, str] = {}
+    with deterministic_ids():
+        if all_layers:
+            m = render_map(data.layers, data.sources, title="ccamap — China–Central Asia")
+            pages["index.html"] = _html(m)
+        for name, gdf in data.layers.items():
+            m = render_map({name: gdf}, data.sources, title=f"ccamap — {LAYERS[name].title}")
+            pages[f"{name}.html"] = _html(m)
+    return pages
+
+
+def _html(m: folium.Map) -> str:
+    return m.get_root().render()
+
+
+def build(
+    geodata: str | Path | None = None,
+    out: str | Path | None = None,
+    layers: list[str] | None = None,
+    *,
+    strict: bool = False,
+) -> BuildResult:
+    """Validate, join, render every map and export GeoJSON; write only if all of it succeeds.
+
+    Parameters
+    ----------
+    geodata
+        The data directory (read only).
+    out
+        The maps directory (default :data:`ccamap.settings.MAPS_DIR`); exports go to
+        ``out/export``.
+    layers
+        Only these layers (their maps and exports; the overview is rebuilt only with all layers).
+    strict
+        Treat warnings as errors.
+    """
+    out = Path(out) if out is not None else settings.MAPS_DIR
+    data = load(geodata, layers, strict=strict)
+    files = {out / name: text
+             for name, text in render_maps(data, all_layers=not layers).items()}
+    files.update(render_export(data.layers, data.sources, "geojson", out / "export"))
+    result = BuildResult(report=data.report)
+    for path, text in files.items():
+        write_text_atomic(path, text)
+        result.written.append(path)
+    return result
+
+
+def export(
+    geodata: str | Path | None = None,
+    out: str | Path | None = None,
+    layers: list[str] | None = None,
+    *,
+    fmt: str = "geojson",
+) -> list[Path]:
+    """Export layers for GIS tools; return the files written."""
+    out = Path(out) if out is not None else settings.EXPORT_DIR
+    data = load(geodata, layers)
+    files = render_export(data.layers, data.sources, fmt, out)
+    for path, text in files.items():
+        write_text_atomic(path, text)
+    return list(files)

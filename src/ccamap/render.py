@@ -1,0 +1,323 @@
+"""Rendering joined layers as Folium maps: styled layers, cards, legend, deterministic ids."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import itertools
+import json
+import math
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import branca.element
+import folium
+import geopandas as gpd
+import pandas as pd
+from jinja2 import Template
+
+from ccamap.layers import LAYERS, STATUS_STYLE, Layer
+
+__all__ = [
+    "card_html",
+    "deterministic_ids",
+    "escape",
+    "feature_style",
+    "render_map",
+]
+
+#: Fields the card shows in its header and key-figure rows rather than in the table.
+_CARD_SKIP = {"id", "name", "name_zh", "name_ru", "status", "status_year", "countries",
+              "sources", "field_sources", "description", "layer", "geometry",
+              "coordinate_sources"}
+_MISSING = "not reported"
+
+
+def escape(value: object) -> str:
+    """Escape text for HTML, and for JavaScript template literals it may pass through.
+
+    ``html.escape`` covers ``& < > " '``; backticks, ``$`` and backslashes are also encoded so a
+    value cannot close a template literal or start a ``${…}`` substitution.
+    """
+    text = html.escape("" if value is None else str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+@contextlib.contextmanager
+def deterministic_ids(prefix: str = "ccamap") -> Iterator[None]:
+    """Give every Folium/branca element created inside the block a counter-based id.
+
+    Folium names elements with random hex ids, so two builds of the same data differ; inside this
+    block they are numbered in creation order and the HTML is reproducible.
+    """
+    counter = itertools.count(1)
+    element = branca.element.Element
+    original = element.__dict__["_generate_id"]
+    element._generate_id = classmethod(  # type: ignore[method-assign,assignment]
+        lambda cls: f"{prefix}{next(counter):05d}"
+    )
+    try:
+        yield
+    finally:
+        element._generate_id = original  # type: ignore[method-assign]
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,}"
+    return str(value)
+
+
+def _field_sources(text: str | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for part in (text or "").split(";"):
+        name, _, value = part.partition("=")
+        for field_name in name.split(","):
+            if field_name.strip() and value.strip():
+                out.setdefault(field_name.strip(), []).extend(
+                    s.strip() for s in value.split(",") if s.strip())
+    return out
+
+
+def _safe_url(url: str) -> str | None:
+    return url if url.startswith(("https://", "http://")) else None
+
+
+def card_html(record: dict[str, Any], layer: Layer, sources: pd.DataFrame) -> str:
+    """Return the popup card of one feature: every attribute, escaped, with numbered sources.
+
+    Parameters
+    ----------
+    record
+        One row of a joined layer, as a dict.
+    layer
+        Its layer.
+    sources
+        The sources table, indexed by id.
+    """
+    cited: list[str] = list(record.get("sources") or [])
+    coord_sources = [str(s).split(":", 1)[0] for s in record.get("coordinate_sources") or []]
+    for sid in coord_sources:
+        if sid not in cited:
+            cited.append(sid)
+    number = {sid: i for i, sid in enumerate(cited, start=1)}
+    backed = _field_sources(record.get("field_sources"))
+
+    def refs(field_name: str) -> str:
+        nums = sorted({number[s] for s in backed.get(field_name, []) if s in number})
+        return "".join(f'<sup class="ccamap-ref">[{n}]</sup>' for n in nums)
+
+    names = " · ".join(escape(record.get(k)) for k in ("name_zh", "name_ru") if record.get(k))
+    status = escape(record.get("status"))
+    if record.get("status_year"):
+        status += f" ({escape(record['status_year'])})"
+    rows = []
+    for f in layer.all_fields:
+        if f.name in _CARD_SKIP:
+            continue
+        value = _fmt(record.get(f.name))
+        shown = escape(value) if value else f'<span class="ccamap-missing">{_MISSING}</span>'
+        if f.name == "capacity" and value and record.get("capacity_unit"):
+            shown += " " + escape(record["capacity_unit"])
+        if f.name == "capacity_unit":
+            continue
+        rows.append(f"<tr><th>{escape(f.title)}</th><td>{shown}{refs(f.name)}</td></tr>")
+    if "length_km" in record and record["length_km"] is not None:
+        rows.append(f"<tr><th>Drawn length (geodesic)</th><td>{escape(_fmt(record['length_km']))}"
+                    " km</td></tr>")
+    if record.get("waypoints"):
+        rows.append(f"<tr><th>Waypoints</th><td>{escape(_fmt(record['waypoints']))}</td></tr>")
+    items = []
+    for sid in cited:
+        if sid in sources.index:
+            src = sources.loc[sid]
+            title = escape(src["title"])
+            meta = ", ".join(escape(src[k]) for k in ("publisher", "date") if src[k])
+            url = _safe_url(str(src["url"]))
+            link = f'<a href="{escape(url)}" target="_blank" rel="noopener">{title}</a>' if url \
+                else title
+            items.append(f"<li>{link}{' — ' + meta if meta else ''}</li>")
+        else:
+            items.append(f"<li>{escape(sid)} (unknown source)</li>")
+    return (
+        f'<div class="ccamap-card" data-id="{escape(record.get("id"))}">'
+        f"<h4>{escape(record.get('name'))}</h4>"
+        + (f'<div class="ccamap-names">{names}</div>' if names else "")
+        + f'<div class="ccamap-status ccamap-status-{escape(record.get("status"))}">'
+        f"{status}{refs('status')}</div>"
+        f'<div class="ccamap-countries">{escape(_fmt(record.get("countries")))}</div>'
+        f'<p class="ccamap-description">{escape(record.get("description"))}</p>'
+        f'<table class="ccamap-attrs">{"".join(rows)}</table>'
+        f'<div class="ccamap-sources"><b>Sources</b><ol>{"".join(items)}</ol></div>'
+        f'<div class="ccamap-id">{escape(layer.name)} / {escape(record.get("id"))}</div>'
+        "</div>"
+    )
+
+
+def category_key(record: dict[str, Any], layer: Layer) -> str | None:
+    """Return the value of the layer's colour category for one record."""
+    if layer.category_field is None:
+        return None
+    value = record.get(layer.category_field)
+    if isinstance(value, list):
+        return ";".join(sorted(value))
+    return value
+
+
+def point_radius(record: dict[str, Any], layer: Layer) -> float:
+    """Return a point symbol's radius in pixels: area proportional to capacity in MW."""
+    if layer.size_field and record.get("capacity_unit") == "MW" and record.get(layer.size_field):
+        return round(max(4.0, 0.5 * math.sqrt(float(record[layer.size_field]))), 2)
+    return 6.0
+
+
+def feature_style(record: dict[str, Any], layer: Layer) -> dict[str, Any]:
+    """Return the Leaflet path style of one record, from the registry's style definitions."""
+    status = STATUS_STYLE.get(record.get("status") or "", STATUS_STYLE["announced"])
+    key = category_key(record, layer)
+    color = layer.category_colors.get(key or "", layer.color)
+    if status["color"]:
+        color = str(status["color"])
+    style: dict[str, Any] = {"color": color, "opacity": status["opacity"]}
+    if status["dash"]:
+        style["dashArray"] = status["dash"]
+    if layer.is_line:
+        style["weight"] = 4
+    else:
+        style.update(radius=point_radius(record, layer), weight=1.5, fillColor=color,
+                     fillOpacity=0.55 * float(status["opacity"] or 1))
+    return style
+
+
+def _asset(name: str) -> str:
+    return resources.files("ccamap").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+class _DataLayer(folium.map.Layer):
+    """One ccamap layer: a GeoJSON layer drawn by the ccamap runtime (``assets/ccamap.js``)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = ccamap.addLayer({{ this._parent.get_name() }},
+            {{ this.key|tojson }}, {{ this.data|tojson }}, {{ this.show|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, key: str, title: str, data: dict[str, Any], *, show: bool = True) -> None:
+        super().__init__(name=escape(title), overlay=True, control=True, show=show)
+        self._name = "CcamapLayer"
+        self.key = key
+        self.data = data
+
+
+def _layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame) -> dict[str, Any]:
+    features = []
+    for record in gdf.drop(columns="geometry").to_dict("records"):
+        record = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                  for k, v in record.items()}
+        props = {k: record.get(k) for k in ("id", "name", "name_zh", "name_ru", "status",
+                                              "status_year", "start_year", "completion_year",
+                                              "countries")}
+        props["_style"] = feature_style(record, layer)
+        props["_tooltip"] = escape(record.get("name"))
+        props["_card"] = card_html(record, layer, sources)
+        props["_category"] = category_key(record, layer)
+        features.append(props)
+    geoms = json.loads(gdf.geometry.to_json(drop_id=True))["features"]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": p, "geometry": g["geometry"]}
+            for p, g in zip(features, geoms, strict=True)
+        ],
+    }
+
+
+def _legend_html(layers: dict[str, gpd.GeoDataFrame]) -> str:
+    parts = ['<div class="ccamap-legend"><b>Legend</b>']
+    statuses_used: set[str] = set()
+    for name, gdf in layers.items():
+        layer = LAYERS[name]
+        parts.append(f'<div class="ccamap-legend-layer"><i>{escape(layer.title)}</i>')
+        records = gdf.drop(columns="geometry").to_dict("records")
+        statuses_used.update(r["status"] for r in records if r.get("status"))
+        keys = sorted({k for r in records if (k := category_key(r, layer))})
+        swatches = [(k, layer.category_colors.get(k, layer.color)) for k in keys] or [
+            ("", layer.color)]
+        for label, color in swatches:
+            shape = "line" if layer.is_line else "dot"
+            text = escape(label.replace("_", " ").replace(";", " + ")) if label else ""
+            parts.append(f'<div><span class="ccamap-sw ccamap-sw-{shape}" '
+                         f'style="background:{escape(color)}"></span> {text}</div>')
+        if layer.size_field and any(r.get("capacity_unit") == "MW" for r in records):
+            parts.append('<div class="ccamap-legend-note">symbol area ∝ capacity (MW)</div>')
+        parts.append("</div>")
+    parts.append('<div class="ccamap-legend-layer"><i>Status</i>')
+    for status in (s for s in STATUS_STYLE if s in statuses_used):
+        style = STATUS_STYLE[status]
+        dash = f"stroke-dasharray:{style['dash']}" if style["dash"] else ""
+        color = str(style["color"] or "#333")
+        parts.append(
+            f'<div><svg width="34" height="8"><line x1="0" y1="4" x2="34" y2="4" '
+            f'stroke="{escape(color)}" stroke-width="3" style="{escape(dash)}" '
+            f'opacity="{style["opacity"]}"/></svg> {escape(status)}</div>'
+        )
+    parts.append("</div></div>")
+    return "".join(parts)
+
+
+def render_map(
+    layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, *, title: str = "ccamap"
+) -> folium.Map:
+    """Return a Folium map of the given joined layers.
+
+    Parameters
+    ----------
+    layers
+        Joined GeoDataFrames by layer name (from :func:`ccamap.join.join_layer`).
+    sources
+        The sources table, indexed by id.
+    title
+        The page title.
+
+    Returns
+    -------
+    folium.Map
+        With one toggleable layer per entry, a legend, tooltips and popup cards.
+    """
+    m = folium.Map(location=None, zoom_start=4, tiles=None, control_scale=True,
+                   prefer_canvas=False)
+    root = m.get_root()
+    assert isinstance(root, branca.element.Figure)
+    root.header.add_child(branca.element.Element(f"<title>{escape(title)}</title>"))
+    root.header.add_child(
+        branca.element.Element(f"<style>{_asset('ccamap.css')}</style>"), name="ccamap_css")
+    root.header.add_child(
+        branca.element.Element(f"<script>{_asset('ccamap.js')}</script>"), name="ccamap_js")
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(m)
+    folium.TileLayer(
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        attr="&copy; OpenStreetMap contributors &copy; CARTO", name="CARTO Light",
+        control=True, show=False, subdomains="abcd",
+    ).add_to(m)
+    bounds: list[float] | None = None
+    for name, gdf in layers.items():
+        layer = LAYERS[name]
+        _DataLayer(name, layer.title, _layer_geojson(gdf, layer, sources)).add_to(m)
+        if len(gdf):
+            b = [float(v) for v in gdf.total_bounds]
+            bounds = b if bounds is None else [min(bounds[0], b[0]), min(bounds[1], b[1]),
+                                               max(bounds[2], b[2]), max(bounds[3], b[3])]
+    legend = branca.element.Element(_legend_html(layers))
+    root.html.add_child(legend, name="ccamap_legend")
+    folium.LayerControl(collapsed=False).add_to(m)
+    if bounds is not None:
+        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return m

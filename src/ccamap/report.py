@@ -1,0 +1,138 @@
+"""Problems found in the data, gathered into one report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+__all__ = ["Problem", "Report", "Severity"]
+
+Severity = Literal["error", "warning", "info"]
+_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: where it is, what was expected and what was found.
+
+    Parameters
+    ----------
+    severity
+        ``error`` (the data is wrong), ``warning`` (suspicious or repaired), ``info`` (a note).
+    file
+        The file, as given to the loader.
+    feature_id
+        The feature's id, or empty when the problem is about the whole file.
+    field
+        The attribute or member concerned (``geometry`` for geometry problems).
+    code
+        A stable machine-readable code, documented in the README.
+    expected, found
+        What should be there and what is there.
+    message
+        A one-line human explanation.
+    """
+
+    severity: Severity
+    file: str
+    feature_id: str
+    field: str
+    code: str
+    expected: str
+    found: str
+    message: str
+
+    def format(self) -> str:
+        """Return the problem as one line of text."""
+        where = self.file
+        if self.feature_id:
+            where += f" [{self.feature_id}]"
+        if self.field:
+            where += f" {self.field}"
+        return (f"{self.severity}: {where}: {self.message} "
+                f"(expected {self.expected}, found {self.found}) [{self.code}]")
+
+
+@dataclass
+class Report:
+    """All problems found by one validation run."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(
+        self,
+        severity: Severity,
+        file: str,
+        feature_id: object,
+        field: str,
+        code: str,
+        expected: object,
+        found: object,
+        message: str,
+    ) -> None:
+        """Record one problem."""
+        self.problems.append(
+            Problem(severity, str(file), _text(feature_id), field, code,
+                    _text(expected), _text(found), message)
+        )
+
+    def error(self, *args: object, **kwargs: object) -> None:
+        """Record an error (same arguments as :meth:`add`, without severity)."""
+        self.add("error", *args, **kwargs)  # type: ignore[arg-type]
+
+    def warning(self, *args: object, **kwargs: object) -> None:
+        """Record a warning (same arguments as :meth:`add`, without severity)."""
+        self.add("warning", *args, **kwargs)  # type: ignore[arg-type]
+
+    def info(self, *args: object, **kwargs: object) -> None:
+        """Record a note (same arguments as :meth:`add`, without severity)."""
+        self.add("info", *args, **kwargs)  # type: ignore[arg-type]
+
+    def extend(self, other: Report) -> None:
+        """Append the problems of ``other``."""
+        self.problems.extend(other.problems)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.problems)
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems of severity ``error``."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The problems of severity ``warning``."""
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def codes(self) -> list[str]:
+        """Return the codes of every problem, in order."""
+        return [p.code for p in self.problems]
+
+    def failed(self, *, strict: bool = False) -> bool:
+        """Whether there is an error (or, with ``strict``, a warning)."""
+        return bool(self.errors or (strict and self.warnings))
+
+    def format(self, *, min_severity: Severity = "info") -> str:
+        """Return every problem at or above ``min_severity``, one per line."""
+        floor = _RANK[min_severity]
+        return "\n".join(p.format() for p in self.problems if _RANK[p.severity] >= floor)
+
+    def to_json(self) -> str:
+        """Return the report as a JSON document (``{"problems": [...], "summary": {...}}``)."""
+        summary = {s: sum(p.severity == s for p in self.problems) for s in _RANK}
+        doc = {"summary": summary, "problems": [asdict(p) for p in self.problems]}
+        return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    return str(value)

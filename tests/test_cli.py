@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ccamap.cli import app
+from ccamap.layers import LAYERS
+
+from conftest import LINE, feature, record, write_layer
+
+runner = CliRunner()
+COMMANDS = ["build", "validate", "export", "layers"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_every_command_has_help(command, flag):
+    result = runner.invoke(app, [command, flag])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+def test_top_level_help():
+    result = runner.invoke(app, ["-h"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+
+
+def test_validate_ok(geodata):
+    result = runner.invoke(app, ["validate", "--geodata", str(geodata)])
+    assert result.exit_code == 0, result.output
+    assert f"{len(LAYERS)} layers, {len(LAYERS)} features: 0 errors, 0 warnings" in result.output
+
+
+def test_validate_fails_with_exit_1_and_names_file_feature_field(geodata):
+    write_layer(geodata, "railways", [feature("rail-one", LINE)],
+                [record("railways", "rail-one", status="planned")])
+    result = runner.invoke(app, ["validate", "--geodata", str(geodata)])
+    assert result.exit_code == 1
+    assert (f"error: {geodata}/railways.csv [rail-one] status: bad value in column 'status' "
+            "(expected one of announced, pre-construction, construction, operating, shelved, "
+            "cancelled, mothballed, retired, found 'planned') [status-vocabulary]"
+            ) in result.output
+
+
+def test_validate_json_report(geodata):
+    (geodata / "power_plants.geojson").write_text('{"type": "FeatureCollection", "features": ['
+                                                  '{"type": "Feature", "properties": '
+                                                  '{"id": "powe-one"}, "geometry": {"type": '
+                                                  '"Point", "coordinates": [44.2, 80.3]}}]}')
+    result = runner.invoke(app, ["validate", "-g", str(geodata), "--format", "json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    problem = doc["problems"][0]
+    assert set(problem) == {"severity", "file", "feature_id", "field", "code", "expected",
+                            "found", "message"}
+    assert (problem["code"], problem["feature_id"], problem["field"]) == (
+        "probable-swap", "powe-one", "geometry")
+    assert doc["summary"]["error"] == 1
+
+
+def test_strict_turns_warnings_into_failure(geodata):
+    raw = (geodata / "railways.geojson").read_bytes()
+    (geodata / "railways.geojson").write_bytes(b"\xef\xbb\xbf" + raw)
+    assert runner.invoke(app, ["validate", "-g", str(geodata)]).exit_code == 0
+    assert runner.invoke(app, ["validate", "-g", str(geodata), "--strict"]).exit_code == 1
+
+
+def test_unknown_layer_is_usage_error(geodata):
+    result = runner.invoke(app, ["build", "canals", "-g", str(geodata)])
+    assert result.exit_code == 2
+    assert "unknown layer 'canals'" in result.output
+
+
+def test_unknown_export_format_is_usage_error(geodata, tmp_path):
+    result = runner.invoke(app, ["export", "--format", "shp", "-g", str(geodata),
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown export format 'shp'; expected one of: geojson" in result.output
+
+
+def test_build_writes_maps_and_exports(geodata, tmp_path):
+    out = tmp_path / "maps"
+    result = runner.invoke(app, ["build", "-g", str(geodata), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file()
+    for name in LAYERS:
+        assert (out / f"{name}.html").is_file()
+        assert (out / "export" / f"{name}.geojson").is_file()
+
+
+def test_build_named_layer_only(geodata, tmp_path):
+    out = tmp_path / "maps"
+    result = runner.invoke(app, ["build", "railways", "-g", str(geodata), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.html")) == ["railways.html"]
+
+
+def test_failed_build_leaves_previous_outputs(geodata, tmp_path):
+    out = tmp_path / "maps"
+    assert runner.invoke(app, ["build", "-g", str(geodata), "-o", str(out)]).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    source_before = {p: p.read_bytes() for p in geodata.iterdir()}
+    (geodata / "pipelines.csv").write_text("id,name\n", encoding="utf-8")
+    result = runner.invoke(app, ["build", "-g", str(geodata), "-o", str(out)])
+    assert result.exit_code == 1
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    source_before[geodata / "pipelines.csv"] = b"id,name\n"
+    assert {p: p.read_bytes() for p in geodata.iterdir()} == source_before
+
+
+def test_layers_lists_counts_and_statuses(geodata):
+    result = runner.invoke(app, ["layers", "-g", str(geodata)])
+    assert result.exit_code == 0, result.output
+    for name in LAYERS:
+        assert name in result.output
+    assert "operating 1" in result.output

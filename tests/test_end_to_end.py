@@ -1,0 +1,65 @@
+"""``ccamap build`` on the bundled ``geodata/``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ccamap.cli import app
+from ccamap.io import read_attribute_table
+from ccamap.layers import LAYERS
+from ccamap.validate import validate
+
+from conftest import REPO
+
+GEODATA = REPO / "geodata"
+#: The inventory sizes the foundation issue asks for (at least).
+MINIMUM = {"railways": 8, "pipelines": 7, "highways": 3, "power_plants": 12,
+           "border_ports": 10, "sites": 10}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("maps")
+    before = {p: p.read_bytes() for p in GEODATA.iterdir()}
+    result = CliRunner().invoke(app, ["build", "-g", str(GEODATA), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p: p.read_bytes() for p in GEODATA.iterdir()} == before, "build wrote to geodata/"
+    return out
+
+
+def test_bundled_data_has_no_errors():
+    report, inputs, _ = validate(GEODATA)
+    assert report.errors == [], report.format(min_severity="error")
+    assert set(inputs) == set(LAYERS)
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_each_layer_is_built_with_every_feature(built, name):
+    n_rows = len(read_attribute_table(GEODATA / f"{name}.csv"))
+    n_features = len(json.loads((GEODATA / f"{name}.geojson").read_text("utf-8"))["features"])
+    assert n_rows == n_features >= MINIMUM[name]
+    exported = json.loads((built / "export" / f"{name}.geojson").read_text("utf-8"))
+    assert len(exported["features"]) == n_features
+    page = (built / f"{name}.html").read_text("utf-8")
+    assert page.count('"type": "Feature"') == n_features
+    assert page.count("ccamap.addLayer(") == 1
+
+
+def test_index_holds_every_layer(built):
+    page = (built / "index.html").read_text("utf-8")
+    assert page.count("ccamap.addLayer(") == len(LAYERS)
+    total = sum(len(read_attribute_table(GEODATA / f"{n}.csv")) for n in LAYERS)
+    assert page.count('"type": "Feature"') == total
+
+
+def test_every_record_is_sourced_with_a_precision():
+    for name, layer in LAYERS.items():
+        table = read_attribute_table(GEODATA / f"{name}.csv")
+        assert (table["sources"].str.strip() != "").all(), name
+        assert table["geometry_precision"].isin(["exact", "approximate", "schematic"]).all()
+        if not layer.is_line:
+            assert (table["geometry_precision"] != "schematic").all()
