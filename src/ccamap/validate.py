@@ -35,6 +35,7 @@ __all__ = [
     "SOURCE_COLUMNS",
     "LayerInput",
     "check_attributes",
+    "check_catalogue",
     "check_features",
     "check_join",
     "load_sources",
@@ -650,9 +651,10 @@ def _check_record(
         return
     feat = by_id.loc[fid]
     precision = rec.get("geometry_precision")
-    if precision == "schematic" and not layer.is_line:
+    if precision == "schematic" and not layer.is_line and not rec.get("parent_id"):
         report.error(file, fid, "geometry_precision", "precision", "exact or approximate "
-                     "for a point", "schematic", "points cannot be schematic")
+                     "for a point (schematic only for a point placed on its parent_id's "
+                     "schematic line)", "schematic", "points cannot be schematic")
     n_vertices = len(shapely.get_coordinates(feat.geometry))
     waypoints, coord_sources = feat["waypoints"], feat["coordinate_sources"]
     if precision == "schematic" and len(waypoints) != n_vertices:
@@ -760,4 +762,38 @@ def validate(
         result = validate_layer(LAYERS[name], root, sources, report)
         if result is not None:
             inputs[name] = result
+    if not layers and (root / "catalogue.csv").exists():
+        check_catalogue(root / "catalogue.csv", inputs, sources, report)
     return report, inputs, sources
+
+
+def check_catalogue(
+    path: Path, inputs: dict[str, LayerInput], sources: pd.DataFrame, report: Report
+) -> None:
+    """Check the inventory catalogue: drawn items name existing ids, others give a reason."""
+    file = str(path)
+    try:
+        table = read_attribute_table(path, report=report)
+    except LoadError as exc:
+        _record_load_error(exc, report)
+        return
+    known = {fid for inp in inputs.values() for fid in inp.geometries["id"]}
+    listed: set[str] = set()
+    for row in table.to_dict("records"):
+        item = str(row.get("item", ""))
+        ids = _split(str(row.get("ids", "")))
+        listed.update(ids)
+        for fid in ids:
+            if fid not in known:
+                report.error(file, fid, "ids", "catalogue-id", "the id of a drawn feature",
+                             repr(fid), f"catalogue item {item!r} names an unknown id")
+        if not ids and not str(row.get("reason", "")).strip():
+            report.error(file, item, "reason", "catalogue-reason", "why the item is not drawn",
+                         "nothing", "undrawn catalogue item without a reason")
+        for sid in _split(str(row.get("seed", ""))):
+            if sid not in sources.index:
+                report.error(file, item, "seed", "unknown-source", "an id of sources.csv",
+                             repr(sid), "catalogue cites an unknown source")
+    for fid in sorted(known - listed):
+        report.warning(file, fid, "ids", "not-catalogued", "every drawn feature in the "
+                       "catalogue", "absent", "feature missing from the inventory catalogue")
