@@ -11,7 +11,7 @@ from ccamap.layers import LAYERS
 from conftest import LINE, feature, record, write_layer
 
 runner = CliRunner()
-COMMANDS = ["build", "validate", "export", "layers"]
+COMMANDS = ["build", "validate", "export", "layers", "import"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -18,9 +18,12 @@ from rich.table import Table
 
 from ccamap import settings
 from ccamap.errors import CcamapError, UsageError, ValidationError
+from ccamap.export import FORMATS
+from ccamap.importer import ImportPreview, import_geometry
 from ccamap.layers import LAYERS
 from ccamap.pipeline import build as build_maps
 from ccamap.pipeline import export as export_layers
+from ccamap.pipeline import export_postgis
 from ccamap.report import Report
 from ccamap.validate import validate as validate_data
 
@@ -128,21 +131,35 @@ def validate(
 
 @app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Export format: geojson.")] =
-        "geojson",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help=f"Export format: {', '.join(FORMATS)}.")
+    ] = "geojson",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] =
         settings.EXPORT_DIR,
     layer: Annotated[
         list[str] | None, typer.Option("--layer", "-l", help="Layer to export (repeatable).")
     ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="PostGIS target, postgresql://USER@HOST:PORT/DB "
+                                  "(instead of files)."),
+    ] = None,
+    schema: Annotated[str, typer.Option("--schema", help="PostGIS schema.")] = "ccamap",
     geodata: GeodataOpt = settings.GEODATA_DIR,
 ) -> None:
-    """Export layers for GIS tools, one file per layer.
+    """Export layers for GIS tools, or into PostGIS with --to.
 
-    Example: ccamap export --format geojson --out /tmp/ccamap
+    Example: ccamap export --format gpkg --out /tmp/ccamap
+
+             ccamap export --to postgresql://me@localhost:5432/gis --schema ccamap
     """
     names = _check_layers(layer)
     try:
+        if to is not None:
+            tables = export_postgis(to, geodata, names, schema=schema)
+            for table in tables:
+                out_console.print(rich_escape(table))
+            return
         written = export_layers(geodata, out, names, fmt=fmt)
     except ValidationError as exc:
         _print_report(exc.report)
@@ -151,6 +168,52 @@ def export(
         _fail(exc)
     for path in written:
         out_console.print(rich_escape(str(path)))
+
+
+@app.command("import")
+def import_(
+    layer: Annotated[str, typer.Argument(help="Layer of the feature.")],
+    feature_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the feature.")],
+    file: Annotated[Path, typer.Argument(help="Any file GDAL reads (GeoJSON, GPKG, KML…).")],
+    source: Annotated[str, typer.Option("--source", help="Id in sources.csv of the new "
+                                                         "geometry's source.")],
+    feature_index: Annotated[
+        int | None, typer.Option("--feature-index", help="Take the Nth feature (0-based).")
+    ] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="Attribute filter selecting one feature.")
+    ] = None,
+    precision: Annotated[
+        str | None, typer.Option("--precision", help="exact, approximate or schematic "
+                                                     "(default: exact)."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    geodata: GeodataOpt = settings.GEODATA_DIR,
+) -> None:
+    """Replace one feature's geometry with better geometry from a file, keeping a backup.
+
+    Example: ccamap import pipelines pipe-cac-line-a route.gpkg --where "name = 'Line A'"
+             --source osm-2026
+    """
+    _check_layers([layer])
+    if feature_index is not None and where is not None:
+        raise typer.BadParameter("give --feature-index or --where, not both",
+                                 param_hint="--where")
+
+    def ask(preview: ImportPreview) -> bool:
+        out_console.print(rich_escape(preview.format()))
+        return yes or typer.confirm("Replace the geometry?", default=False)
+
+    try:
+        result = import_geometry(layer, feature_id, file, source_id=source, geodata=geodata,
+                                 feature_index=feature_index, where=where,
+                                 precision=precision, confirm=ask)
+    except CcamapError as exc:
+        _fail(exc)
+    if result.applied:
+        out_console.print(f"replaced; backup in {rich_escape(str(result.backup))}")
+    else:
+        out_console.print("not changed")
 
 
 @app.command()

@@ -15,9 +15,10 @@ from shapely.geometry import mapping
 
 from ccamap import settings
 from ccamap.errors import ExportError, UsageError
+from ccamap.io import write_text_atomic
 
 __all__ = ["FORMATS", "check_format", "export_paths", "geojson_text", "render_export",
-           "round_geometry"]
+           "round_geometry", "to_postgis", "write_export"]
 
 #: Export formats and the file suffix of each.
 FORMATS: dict[str, str] = {"geojson": ".geojson"}
@@ -124,3 +125,25 @@ def render_export(
     return {path: geojson_text(layers[name], sources)
             for name, path in export_paths(out, list(layers), fmt).items()}
 
+
+
+def write_export(
+    layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, fmt: str, out: Path
+) -> list[Path]:
+    """Write ``layers`` in format ``fmt`` under ``out``; return the files written.
+
+    Every file is written to a temporary path beside its target and moved into place only when
+    complete.
+    """
+    files = render_export(layers, sources, fmt, out)
+    for path, text in files.items():
+        write_text_atomic(path, text)
+    return list(files)
+
+
+def to_postgis(
+    layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, url: str, schema: str
+) -> list[str]:
+    """Write every layer and the sources table into PostGIS; return the tables written."""
+    msg = f"expected a supported export target, found PostGIS ({url}), not available yet"
+    raise ExportError(msg)

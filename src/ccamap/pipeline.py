@@ -11,7 +11,7 @@ import pandas as pd
 
 from ccamap import settings
 from ccamap.errors import ValidationError
-from ccamap.export import render_export
+from ccamap.export import check_format, render_export, to_postgis, write_export
 from ccamap.io import write_text_atomic
 from ccamap.join import join_layer
 from ccamap.layers import LAYERS, get_layer
@@ -19,7 +19,8 @@ from ccamap.render import deterministic_ids, render_map
 from ccamap.report import Report
 from ccamap.validate import validate
 
-__all__ = ["BuildResult", "Dataset", "build", "export", "load", "load_layer", "render_maps"]
+__all__ = ["BuildResult", "Dataset", "build", "export", "export_postgis", "load", "load_layer",
+           "render_maps"]
 
 
 @dataclass
@@ -131,10 +132,20 @@ def export(
     *,
     fmt: str = "geojson",
 ) -> list[Path]:
-    """Export layers for GIS tools; return the files written."""
+    """Export layers for GIS tools in format ``fmt``; return the files written."""
+    check_format(fmt)
     out = Path(out) if out is not None else settings.EXPORT_DIR
     data = load(geodata, layers)
-    files = render_export(data.layers, data.sources, fmt, out)
-    for path, text in files.items():
-        write_text_atomic(path, text)
-    return list(files)
+    return write_export(data.layers, data.sources, fmt, out)
+
+
+def export_postgis(
+    url: str,
+    geodata: str | Path | None = None,
+    layers: list[str] | None = None,
+    *,
+    schema: str = "ccamap",
+) -> list[str]:
+    """Export layers and the sources table into the PostGIS database at ``url``."""
+    data = load(geodata, layers)
+    return to_postgis(data.layers, data.sources, url, schema)
