@@ -45,7 +45,7 @@ def test_each_layer_is_built_with_every_feature(built, name):
     exported = json.loads((built / "export" / f"{name}.geojson").read_text("utf-8"))
     assert len(exported["features"]) == n_features
     page = (built / f"{name}.html").read_text("utf-8")
-    assert page.count('"type": "Feature"') == n_features
+    assert page.count(f'"layer": "{name}"') == n_features
     assert page.count("ccamap.addLayer(") == 1
 
 
@@ -53,7 +53,7 @@ def test_index_holds_every_layer(built):
     page = (built / "index.html").read_text("utf-8")
     assert page.count("ccamap.addLayer(") == len(LAYERS)
     total = sum(len(read_attribute_table(GEODATA / f"{n}.csv")) for n in LAYERS)
-    assert page.count('"type": "Feature"') == total
+    assert sum(page.count(f'"layer": "{n}"') for n in LAYERS) == total
 
 
 def test_every_record_is_sourced_with_a_precision():
@@ -73,3 +73,26 @@ def test_catalogue_covers_every_feature():
     assert listed == drawn
     undrawn = catalogue[catalogue["ids"] == ""]
     assert (undrawn["reason"].str.len() > 10).all()
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
+def test_two_builds_are_byte_identical(tmp_path, offline):
+    from ccamap.pipeline import build
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    build(GEODATA, first, offline=offline)
+    build(GEODATA, second, offline=offline)
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    assert "table.html" in {p.name for p in files}
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+
+
+def test_offline_maps_reference_no_network_assets(tmp_path):
+    from ccamap.pipeline import build
+
+    build(GEODATA, tmp_path, offline=True)
+    for page in tmp_path.glob("*.html"):
+        html = page.read_text("utf-8")
+        assert "<script src=" not in html and "<link rel=\"stylesheet\" href=" not in html

@@ -82,16 +82,23 @@ def build(
     out: Annotated[Path, typer.Option("--out", "-o", help="Maps directory.")] =
         settings.MAPS_DIR,
     strict: StrictOpt = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Inline every asset: maps that work with no "
+                                             "network.")
+    ] = False,
 ) -> None:
     """Validate, join, then regenerate the maps and GeoJSON exports.
 
-    Example: ccamap build            (all layers: maps/index.html, maps/LAYER.html, maps/export/)
+    Example: ccamap build            (all layers: maps/index.html, maps/LAYER.html,
+                                      maps/table.html, maps/export/)
+
+             ccamap build --offline  (the same, with Leaflet inlined: no network needed)
 
              ccamap build railways   (only the railways map and export)
     """
     names = _check_layers(layers)
     try:
-        result = build_maps(geodata, out, names, strict=strict)
+        result = build_maps(geodata, out, names, strict=strict, offline=offline)
     except ValidationError as exc:
         _print_report(exc.report)
         _fail(exc)

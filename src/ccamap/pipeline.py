@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -12,15 +14,15 @@ import pandas as pd
 from ccamap import settings
 from ccamap.errors import ValidationError
 from ccamap.export import check_format, render_export, to_postgis, write_export
-from ccamap.io import write_text_atomic
+from ccamap.io import read_json, write_text_atomic
 from ccamap.join import join_layer
 from ccamap.layers import LAYERS, get_layer
-from ccamap.render import deterministic_ids, render_map
+from ccamap.render import deterministic_ids, outlines_for_display, render_map, render_table
 from ccamap.report import Report
 from ccamap.validate import validate
 
 __all__ = ["BuildResult", "Dataset", "build", "export", "export_postgis", "load", "load_layer",
-           "render_maps"]
+           "load_outlines", "render_maps"]
 
 
 @dataclass
@@ -75,15 +77,43 @@ def load_layer(name: str, geodata: str | Path | None = None) -> gpd.GeoDataFrame
     return load(geodata, [name]).layers[get_layer(name).name]
 
 
-def render_maps(data: Dataset, *, all_layers: bool = True) -> dict[str, str]:
-    """Render the overview and per-layer maps to HTML, by file name, deterministically."""
+def load_outlines(geodata: str | Path | None = None) -> dict[str, Any] | None:
+    """Return the basemap's country outlines from ``geodata/boundaries.geojson``, if present."""
+    root = Path(geodata) if geodata is not None else settings.GEODATA_DIR
+    path = root / "boundaries.geojson"
+    if not path.exists():
+        return None
+    return _outlines_cached(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _outlines_cached(path: str, mtime_ns: int) -> dict[str, Any]:
+    boundaries = gpd.GeoDataFrame.from_features(read_json(path)["features"], crs="EPSG:4326")
+    return outlines_for_display(boundaries)
+
+
+def render_maps(
+    data: Dataset,
+    *,
+    all_layers: bool = True,
+    offline: bool = False,
+    outlines: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """Render the overview, per-layer maps and the table to HTML, by file name.
+
+    Element ids are numbered (:func:`ccamap.render.deterministic_ids`), so the same data always
+    gives the same bytes.
+    """
     pages: dict[str, str] = {}
     with deterministic_ids():
         if all_layers:
-            m = render_map(data.layers, data.sources, title="ccamap — China–Central Asia")
+            m = render_map(data.layers, data.sources, title="ccamap — China–Central Asia",
+                           offline=offline, outlines=outlines)
             pages["index.html"] = _html(m)
+            pages["table.html"] = render_table(data.layers)
         for name, gdf in data.layers.items():
-            m = render_map({name: gdf}, data.sources, title=f"ccamap — {LAYERS[name].title}")
+            m = render_map({name: gdf}, data.sources, title=f"ccamap — {LAYERS[name].title}",
+                           offline=offline, outlines=outlines)
             pages[f"{name}.html"] = _html(m)
     return pages
 
@@ -98,6 +128,7 @@ def build(
     layers: list[str] | None = None,
     *,
     strict: bool = False,
+    offline: bool = False,
 ) -> BuildResult:
     """Validate, join, render every map and export GeoJSON; write only if all of it succeeds.
 
@@ -112,11 +143,14 @@ def build(
         Only these layers (their maps and exports; the overview is rebuilt only with all layers).
     strict
         Treat warnings as errors.
+    offline
+        Inline Leaflet and every other asset so the maps render with no network.
     """
     out = Path(out) if out is not None else settings.MAPS_DIR
     data = load(geodata, layers, strict=strict)
-    files = {out / name: text
-             for name, text in render_maps(data, all_layers=not layers).items()}
+    pages = render_maps(data, all_layers=not layers, offline=offline,
+                        outlines=load_outlines(geodata))
+    files = {out / name: text for name, text in pages.items()}
     files.update(render_export(data.layers, data.sources, "geojson", out / "export"))
     result = BuildResult(report=data.report)
     for path, text in files.items():

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import itertools
 import json
 import math
+import re
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import branca.element
 import folium
 import geopandas as gpd
 import pandas as pd
+import pycountry
+import shapely
+from branca.element import MacroElement
 from jinja2 import Template
 
-from ccamap.layers import LAYERS, STATUS_STYLE, Layer
+from ccamap.layers import LAYERS, STATUS_STYLE, STATUSES, Layer
 
 __all__ = [
     "card_html",
+    "country_names",
     "deterministic_ids",
     "escape",
     "feature_style",
+    "first_year",
+    "leaflet_assets",
+    "outlines_for_display",
     "render_map",
+    "render_table",
 ]
 
 #: Fields the card shows in its header and key-figure rows rather than in the table.
@@ -198,6 +209,38 @@ def _asset(name: str) -> str:
     return resources.files("ccamap").joinpath("assets", name).read_text(encoding="utf-8")
 
 
+#: Leaflet as folium references it online (the same version XStatic-Leaflet ships offline).
+_LEAFLET_CDN = {
+    "js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js",
+    "css": "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css",
+}
+
+
+def leaflet_assets(*, offline: bool) -> tuple[str, str]:
+    """Return the ``<script>`` and ``<style>``/``<link>`` tags that load Leaflet.
+
+    Offline, Leaflet's JavaScript and CSS are read from the installed ``xstatic-leaflet``
+    package and inlined, with the CSS images as data URIs, so the page needs no network.
+    """
+    if not offline:
+        return (f'<script src="{_LEAFLET_CDN["js"]}"></script>',
+                f'<link rel="stylesheet" href="{_LEAFLET_CDN["css"]}"/>')
+    import xstatic.pkg.leaflet as xleaflet
+
+    base = Path(xleaflet.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js).replace("</script", "<\\/script")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match[str]) -> str:
+        image = base / match.group(1)
+        encoded = base64.b64encode(image.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{encoded})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
+    return f"<script>{js}</script>", f"<style>{css}</style>"
+
+
 class _DataLayer(folium.map.Layer):
     """One ccamap layer: a GeoJSON layer drawn by the ccamap runtime (``assets/ccamap.js``)."""
 
@@ -205,7 +248,7 @@ class _DataLayer(folium.map.Layer):
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = ccamap.addLayer({{ this._parent.get_name() }},
-            {{ this.key|tojson }}, {{ this.data|tojson }}, {{ this.show|tojson }});
+            {{ this.key|tojson }}, {{ this.data|tojson }});
         {% endmacro %}
         """
     )
@@ -217,6 +260,60 @@ class _DataLayer(folium.map.Layer):
         self.data = data
 
 
+class _Outlines(folium.map.Layer):
+    """The offline vector basemap: country outlines from Natural Earth."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = ccamap.addOutlines({{ this._parent.get_name() }},
+            {{ this.data|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(name="Country outlines (offline)", overlay=False, control=True,
+                         show=True)
+        self._name = "CcamapOutlines"
+        self.data = data
+
+
+class _Runtime(MacroElement):
+    """Configures the runtime and adds the filter panel and controls (added last)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        ccamap.configure({{ this.config|tojson }});
+        ccamap.addControls({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "CcamapRuntime"
+        self.config = config
+
+
+def first_year(record: dict[str, Any]) -> int | None:
+    """Return the year from which the year slider shows a feature (``None``: always shown).
+
+    The earliest of its construction start, completion and opening years; without those, the
+    status year of a feature that is built or being built (it existed by then). Features with
+    no such date are undated and stay visible at every year.
+    """
+    years = [record.get(k) for k in ("start_year", "completion_year", "opened_year")]
+    known = [int(y) for y in years if y is not None]
+    if known:
+        return min(known)
+    built = ("construction", "operating", "mothballed", "retired")
+    if record.get("status") in built and record.get("status_year") is not None:
+        return int(record["status_year"])
+    return None
+
+
 def _layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame) -> dict[str, Any]:
     features = []
     for record in gdf.drop(columns="geometry").to_dict("records"):
@@ -225,6 +322,8 @@ def _layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame) -
         props = {k: record.get(k) for k in ("id", "name", "name_zh", "name_ru", "status",
                                               "status_year", "start_year", "completion_year",
                                               "countries")}
+        props["layer"] = layer.name
+        props["_first_year"] = first_year(record)
         props["_style"] = feature_style(record, layer)
         props["_tooltip"] = escape(record.get("name"))
         props["_card"] = card_html(record, layer, sources)
@@ -241,7 +340,7 @@ def _layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame) -
 
 
 def _legend_html(layers: dict[str, gpd.GeoDataFrame]) -> str:
-    parts = ['<div class="ccamap-legend"><b>Legend</b>']
+    parts = ['<details class="ccamap-legend" open><summary>Legend</summary>']
     statuses_used: set[str] = set()
     for name, gdf in layers.items():
         layer = LAYERS[name]
@@ -256,8 +355,17 @@ def _legend_html(layers: dict[str, gpd.GeoDataFrame]) -> str:
             text = escape(label.replace("_", " ").replace(";", " + ")) if label else ""
             parts.append(f'<div><span class="ccamap-sw ccamap-sw-{shape}" '
                          f'style="background:{escape(color)}"></span> {text}</div>')
-        if layer.size_field and any(r.get("capacity_unit") == "MW" for r in records):
-            parts.append('<div class="ccamap-legend-note">symbol area ∝ capacity (MW)</div>')
+        sized = [float(r["capacity"]) for r in records
+                 if layer.size_field and r.get("capacity_unit") == "MW" and r.get("capacity")]
+        if sized:
+            parts.append('<div class="ccamap-legend-note">symbol area ∝ capacity:</div><div>')
+            for mw in _size_steps(max(sized)):
+                radius = point_radius({"capacity": mw, "capacity_unit": "MW"}, layer)
+                parts.append(f'<svg width="{2 * radius + 2:g}" height="{2 * radius + 2:g}">'
+                             f'<circle cx="{radius + 1:g}" cy="{radius + 1:g}" r="{radius:g}" '
+                             'fill="none" stroke="#555"/></svg> '
+                             f'<span class="ccamap-legend-note">{mw:,.0f} MW</span> ')
+            parts.append("</div>")
         parts.append("</div>")
     parts.append('<div class="ccamap-legend-layer"><i>Status</i>')
     for status in (s for s in STATUS_STYLE if s in statuses_used):
@@ -269,12 +377,57 @@ def _legend_html(layers: dict[str, gpd.GeoDataFrame]) -> str:
             f'stroke="{escape(color)}" stroke-width="3" style="{escape(dash)}" '
             f'opacity="{style["opacity"]}"/></svg> {escape(status)}</div>'
         )
-    parts.append("</div></div>")
+    parts.append("</div></details>")
     return "".join(parts)
 
 
+def _size_steps(largest: float) -> list[float]:
+    steps = [s for s in (10, 50, 100, 500, 1000) if s <= largest]
+    return steps[-3:] or [largest]
+
+
+def country_names(codes: set[str]) -> dict[str, str]:
+    """Map ISO 3166-1 alpha-3 codes to country names, sorted by name."""
+    names = {}
+    for code in codes:
+        country = pycountry.countries.get(alpha_3=code)
+        names[code] = getattr(country, "common_name", None) or (country.name if country else code)
+    return dict(sorted(names.items(), key=lambda kv: kv[1]))
+
+
+def _runtime_config(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
+    records = [r for gdf in layers.values() for r in gdf.drop(columns="geometry")
+               .to_dict("records")]
+    codes = {c for r in records for c in (r.get("countries") or [])}
+    statuses = [s for s in STATUSES if any(r.get("status") == s for r in records)]
+    years = [y for r in records if (y := first_year(r)) is not None]
+    last = max([*years, *(int(r["status_year"]) for r in records if r.get("status_year"))],
+               default=None)
+    return {
+        "countries": country_names(codes),
+        "statuses": statuses,
+        "years": [min(years), last] if years else [None, None],
+        "layers": {name: LAYERS[name].title for name in layers},
+    }
+
+
+def outlines_for_display(boundaries: gpd.GeoDataFrame, tolerance: float = 0.02) -> dict[str, Any]:
+    """Simplify country outlines for the basemap (shared borders stay shared)."""
+    geoms = shapely.coverage_simplify(boundaries.geometry.values, tolerance)
+    geoms = shapely.set_precision(geoms, 0.001)
+    out = gpd.GeoDataFrame({"iso3": boundaries["iso3"].to_numpy()}, geometry=geoms,
+                           crs="EPSG:4326")
+    out = out[~out.geometry.is_empty]
+    return json.loads(out.to_json(drop_id=True))
+
+
 def render_map(
-    layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, *, title: str = "ccamap"
+    layers: dict[str, gpd.GeoDataFrame],
+    sources: pd.DataFrame,
+    *,
+    title: str = "ccamap",
+    offline: bool = False,
+    outlines: dict[str, Any] | None = None,
 ) -> folium.Map:
     """Return a Folium map of the given joined layers.
 
@@ -286,25 +439,38 @@ def render_map(
         The sources table, indexed by id.
     title
         The page title.
+    offline
+        Inline Leaflet from installed packages instead of linking the CDN.
+    outlines
+        A GeoJSON FeatureCollection of country outlines for the vector basemap (see
+        :func:`outlines_for_display`); without it, only online tile layers are offered.
 
     Returns
     -------
     folium.Map
-        With one toggleable layer per entry, a legend, tooltips and popup cards.
+        With one toggleable layer per entry, a legend, tooltips, popup cards, filters by
+        status, country and year, search, scale bar, full screen, mini-map and measuring.
     """
-    m = folium.Map(location=None, zoom_start=4, tiles=None, control_scale=True,
-                   prefer_canvas=False)
+    m = folium.Map(location=None, zoom_start=4, tiles=None, control_scale=True)
+    m.default_js = []
+    m.default_css = []
     root = m.get_root()
     assert isinstance(root, branca.element.Figure)
+    js, css = leaflet_assets(offline=offline)
     root.header.add_child(branca.element.Element(f"<title>{escape(title)}</title>"))
+    root.header.add_child(branca.element.Element(css), name="leaflet_css")
+    root.header.add_child(branca.element.Element(js), name="leaflet_js")
     root.header.add_child(
         branca.element.Element(f"<style>{_asset('ccamap.css')}</style>"), name="ccamap_css")
     root.header.add_child(
         branca.element.Element(f"<script>{_asset('ccamap.js')}</script>"), name="ccamap_js")
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(m)
+    if outlines is not None:
+        _Outlines(outlines).add_to(m)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", control=True,
+                     show=outlines is None).add_to(m)
     folium.TileLayer(
         "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
-        attr="&copy; OpenStreetMap contributors &copy; CARTO", name="CARTO Light",
+        attr="&copy; OpenStreetMap contributors &copy; CARTO", name="CARTO Light (online)",
         control=True, show=False, subdomains="abcd",
     ).add_to(m)
     bounds: list[float] | None = None
@@ -315,9 +481,53 @@ def render_map(
             b = [float(v) for v in gdf.total_bounds]
             bounds = b if bounds is None else [min(bounds[0], b[0]), min(bounds[1], b[1]),
                                                max(bounds[2], b[2]), max(bounds[3], b[3])]
-    legend = branca.element.Element(_legend_html(layers))
-    root.html.add_child(legend, name="ccamap_legend")
-    folium.LayerControl(collapsed=False).add_to(m)
+    root.html.add_child(branca.element.Element(_legend_html(layers)), name="ccamap_legend")
+    folium.LayerControl(collapsed=True).add_to(m)
     if bounds is not None:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    _Runtime(_runtime_config(layers)).add_to(m)
     return m
+
+
+_TABLE_COLUMNS = (
+    ("layer", "Layer"), ("name", "Name"), ("name_zh", "中文"), ("name_ru", "Русский"),
+    ("countries", "Countries"), ("status", "Status"), ("status_year", "Status year"),
+    ("start_year", "Start"), ("completion_year", "Completion"), ("capacity", "Capacity"),
+    ("length_km", "Length (km, drawn)"), ("geometry_precision", "Precision"),
+    ("sources", "Sources"),
+)
+
+
+def render_table(layers: dict[str, gpd.GeoDataFrame], *, map_page: str = "index.html") -> str:
+    """Return ``table.html``: every feature in a sortable table linked to its place on the map."""
+    rows = []
+    for name, gdf in layers.items():
+        for rec in gdf.drop(columns="geometry").to_dict("records"):
+            cells = []
+            for key, _ in _TABLE_COLUMNS:
+                value = rec.get(key)
+                if key == "layer":
+                    value = LAYERS[name].title
+                if key == "capacity" and value is not None:
+                    value = f"{_fmt(value)} {rec.get('capacity_unit') or ''}".strip()
+                if key == "sources":
+                    value = len(value or [])
+                text = escape(_fmt(value))
+                sort = escape(str(value)) if isinstance(value, int | float) else text
+                if key == "name":
+                    href = f"{map_page}#id={escape(rec['id'])}"
+                    text = f'<a href="{href}">{text}</a>'
+                cells.append(f'<td data-sort="{sort}">{text}</td>')
+            rows.append(f'<tr data-id="{escape(rec["id"])}">{"".join(cells)}</tr>')
+    head = "".join(f'<th data-col="{i}" tabindex="0">{escape(label)}</th>'
+                   for i, (_, label) in enumerate(_TABLE_COLUMNS))
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<title>ccamap — table of every feature</title>"
+        f"<style>{_asset('table.css')}</style></head><body>"
+        f'<h1>ccamap: every feature</h1><p><a href="{map_page}">Back to the map</a> · '
+        "click a column heading to sort</p>"
+        f'<table id="ccamap-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<script>{_asset('table.js')}</script></body></html>\n"
+    )

@@ -1,0 +1,237 @@
+"""The offline maps in a real browser: Debian's Chromium driven by Playwright, network blocked."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import LINE, POINT, REPO, feature, record, write_layer
+from playwright.sync_api import sync_playwright
+
+from ccamap.layers import LAYERS
+from ccamap.pipeline import build, load
+from ccamap.render import first_year
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():  # pragma: no cover
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Debian's chromium: apt-get install chromium")
+    pytest.skip("chromium not installed", allow_module_level=True)
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = REPO / "test-artifacts"
+EVIL = ('<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+        '`${window.__pwned=3}`\\" onmouseover="window.__pwned=4')
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def real_maps(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("offline")
+    build(REPO / "geodata", out, offline=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def real_data():
+    return load(REPO / "geodata")
+
+
+class Page:
+    """A page opened with every non-file request aborted, collecting console errors."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console",
+                      lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.route("**/*", self._route)
+        self.page.goto(url)
+        self.page.wait_for_selector("html[data-ccamap-ready]", timeout=15000)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:", "about:")):
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort()
+
+    def js(self, expression: str, arg: object = None):
+        return self.page.evaluate(expression, arg)
+
+    def count(self) -> int:
+        return int(self.page.locator(".ccamap-count").inner_text().split(" of ")[0])
+
+    def paths(self) -> int:
+        """SVG paths drawn in the main map's overlay pane (not the mini-map)."""
+        return int(self.js("() => ccamap.map.getPanes().overlayPane"
+                           ".querySelectorAll('path.leaflet-interactive').length"))
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def index(browser, real_maps) -> Iterator[Page]:
+    page = Page(browser, (real_maps / "index.html").as_uri())
+    yield page
+    assert page.errors == [], page.errors
+    assert page.requests == [], f"network requests made offline: {page.requests}"
+    page.close()
+
+
+def test_every_layer_renders_every_feature(index, real_data):
+    drawn = index.js("""() => Object.fromEntries(Object.entries(ccamap.groups).map(
+        ([k, g]) => [k, g.getLayers().filter(l => ccamap.map.hasLayer(l) && l._path
+                                                  && document.contains(l._path)).length]))""")
+    assert drawn == {name: len(gdf) for name, gdf in real_data.layers.items()}
+    assert index.count() == sum(len(g) for g in real_data.layers.values())
+    assert index.paths() == index.count()
+    ARTIFACTS.mkdir(exist_ok=True)
+    index.page.screenshot(path=str(ARTIFACTS / "overview.png"))
+
+
+def test_status_filter_changes_visible_count(index, real_data):
+    records = [r for g in real_data.layers.values() for r in g.to_dict("records")]
+    not_operating = sum(r["status"] != "operating" for r in records)
+    index.page.get_by_role("checkbox", name="operating").uncheck()
+    assert index.count() == not_operating
+    assert index.paths() == not_operating
+    index.page.get_by_role("checkbox", name="operating").check()
+    assert index.count() == len(records)
+
+
+def test_country_filter(index, real_data):
+    records = [r for g in real_data.layers.values() for r in g.to_dict("records")]
+    tajik = sum("TJK" in r["countries"] for r in records)
+    index.page.get_by_label("Country", exact=True).select_option("TJK")
+    assert index.count() == tajik > 0
+    index.page.get_by_label("Country", exact=True).select_option("")
+    assert index.count() == len(records)
+
+
+@pytest.mark.parametrize("year", [2000, 2012, 2020])
+def test_year_slider_hides_what_was_not_built(index, real_data, year):
+    records = [r for g in real_data.layers.values() for r in g.to_dict("records")]
+    expected = sum(1 for r in records if (y := first_year(r)) is None or y <= year)
+    slider = index.page.get_by_label("Year")
+    slider.fill(str(year))
+    assert index.page.locator(".ccamap-year-value").inner_text() == str(year)
+    assert index.count() == expected < len(records)
+    hidden = index.js("(y) => ccamap.entries.filter(e => !e.visible).every("
+                      "e => e.feature.properties._first_year > y)", year)
+    assert hidden
+
+
+def test_search_finds_horgos_and_opens_its_card(index):
+    box = index.page.get_by_placeholder("Search: English, 中文, русский")
+    box.fill("Horgos")
+    results = index.page.locator(".ccamap-result")
+    assert results.count() >= 2
+    box.press("Enter")
+    card = index.page.locator(".leaflet-popup-content .ccamap-card")
+    card.wait_for(timeout=5000)
+    assert "Horgos" in card.locator("h4").inner_text()
+
+
+@pytest.mark.parametrize("query", ["霍尔果斯", "Хоргос"])
+def test_search_in_chinese_and_russian(index, query):
+    index.page.get_by_placeholder("Search: English, 中文, русский").fill(query)
+    assert index.page.locator(".ccamap-result").count() >= 1
+
+
+def test_card_shows_sources_with_links(index):
+    index.js("() => ccamap.focusId('pipe-cac-line-a')")
+    card = index.page.locator(".leaflet-popup-content .ccamap-card")
+    card.wait_for(timeout=5000)
+    items = card.locator(".ccamap-sources li")
+    assert items.count() >= 3
+    assert card.locator(".ccamap-sources a[href^='http']").count() >= 1
+    text = card.inner_text()
+    for label in ("Precision", "Owners", "Builders", "Drawn length (geodesic)", "Capacity"):
+        assert label in text
+
+
+def test_standard_controls(index):
+    assert index.page.locator(".leaflet-control-scale").count() == 1
+    assert index.page.locator(".leaflet-control-layers").count() == 1
+    assert index.page.locator(".ccamap-minimap .leaflet-pane").count() >= 1
+    assert index.page.get_by_role("button", name="Full screen").count() == 1
+    index.page.get_by_role("button", name="Measure a distance").first.click()
+    index.page.mouse.click(700, 450)
+    index.page.mouse.click(900, 450)
+    km = index.js("() => ccamap.measuredKm")
+    assert km > 100
+    assert index.page.locator(".ccamap-measure-readout").inner_text() == f"{km:.1f} km"
+
+
+def test_table_view_sorts_and_links_to_the_map(browser, real_maps, real_data):
+    page = browser.new_page()
+    page.goto((real_maps / "table.html").as_uri())
+    rows = page.locator("#ccamap-table tbody tr")
+    assert rows.count() == sum(len(g) for g in real_data.layers.values())
+    page.locator("th", has_text="Name").first.click()
+    names = page.locator("#ccamap-table tbody tr td:nth-child(2)").all_inner_texts()
+    assert names == sorted(names, key=str.lower)
+    href = page.locator("#ccamap-table tbody tr td:nth-child(2) a").first.get_attribute("href")
+    assert href.startswith("index.html#id=")
+    page.close()
+    target = Page(browser, (real_maps / "index.html").as_uri() + href[len("index.html"):])
+    card = target.page.locator(".leaflet-popup-content .ccamap-card")
+    card.wait_for(timeout=5000)
+    assert card.get_attribute("data-id") == href.split("=", 1)[1]
+    assert target.errors == []
+    target.close()
+
+
+def test_injected_html_stays_inert(browser, geodata, tmp_path):
+    row = record("railways", "rail-one", name=EVIL, name_zh=EVIL, name_ru=EVIL,
+                 description=EVIL, tunnels=EVIL, notes=EVIL,
+                 field_sources="status=seed-001; status_year=seed-001; tunnels=seed-001")
+    write_layer(geodata, "railways", [feature("rail-one", LINE, waypoints=[EVIL] * 3)], [row])
+    port = record("border_ports", "bord-one", name=EVIL, name_a=EVIL, name_b=EVIL)
+    write_layer(geodata, "border_ports", [feature("bord-one", POINT)], [port])
+    out = tmp_path / "maps"
+    build(geodata, out, offline=True)
+    for name in ("index.html", "railways.html", "table.html"):
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.goto((out / name).as_uri())
+        if name != "table.html":
+            page.wait_for_selector("html[data-ccamap-ready]")
+            page.evaluate("() => ccamap.focusId('rail-one')")
+            card = page.locator(".leaflet-popup-content .ccamap-card")
+            card.wait_for(timeout=5000)
+            assert card.locator("h4").inner_text() == EVIL
+            page.get_by_placeholder("Search: English, 中文, русский").fill("onerror")
+            assert page.locator(".ccamap-result").count() == (2 if name == "index.html" else 1)
+            page.evaluate("() => ccamap.map.closePopup()")
+            page.locator(".leaflet-overlay-pane .leaflet-interactive").first.dispatch_event(
+                "mouseover")
+            assert page.locator(".leaflet-tooltip").inner_text() == EVIL
+        else:
+            assert EVIL in page.locator("#ccamap-table").inner_text()
+        assert page.evaluate("() => window.__pwned") is None, name
+        assert page.locator("img[src=x]").count() == 0
+        assert errors == []
+        page.close()
+
+
+def test_layer_names_are_escaped_in_the_control(index):
+    labels = index.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert [label.strip() for label in labels] == [layer.title for layer in LAYERS.values()]
