@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import LINE, POINT, REPO, feature, record, write_layer
 from playwright.sync_api import sync_playwright
 
 from ccamap.layers import LAYERS
 from ccamap.pipeline import build, load
 from ccamap.render import first_year
+
+from conftest import LINE, POINT, REPO, feature, record, write_layer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():  # pragma: no cover

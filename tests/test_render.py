@@ -77,7 +77,7 @@ def test_maps_have_layer_control_legend_and_are_deterministic(geodata):
     first = render_maps(load(geodata))
     second = render_maps(load(geodata))
     assert first == second
-    assert set(first) == {"index.html", *(f"{n}.html" for n in LAYERS)}
+    assert set(first) == {"index.html", "table.html", *(f"{n}.html" for n in LAYERS)}
     index = first["index.html"]
     assert "L.control.layers" in index
     assert 'class="ccamap-legend"' in index

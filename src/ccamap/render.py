@@ -74,14 +74,22 @@ def deterministic_ids(prefix: str = "ccamap") -> Iterator[None]:
         element._generate_id = original  # type: ignore[method-assign]
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, *, integer: bool = False) -> str:
+    """Format a value for display; ``integer`` values (years) have no thousands separator."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
+    if integer:
+        return str(int(value))
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,}"
     return str(value)
+
+
+def _countries_text(codes: list[str] | None) -> str:
+    names = country_names(set(codes or []))
+    return " → ".join(f"{names[c]} ({c})" for c in codes or [])
 
 
 def _field_sources(text: str | None) -> dict[str, list[str]]:
@@ -126,12 +134,12 @@ def card_html(record: dict[str, Any], layer: Layer, sources: pd.DataFrame) -> st
     names = " · ".join(escape(record.get(k)) for k in ("name_zh", "name_ru") if record.get(k))
     status = escape(record.get("status"))
     if record.get("status_year"):
-        status += f" ({escape(record['status_year'])})"
+        status += f" ({escape(_fmt(record['status_year'], integer=True))})"
     rows = []
     for f in layer.all_fields:
         if f.name in _CARD_SKIP:
             continue
-        value = _fmt(record.get(f.name))
+        value = _fmt(record.get(f.name), integer=f.kind == "int")
         shown = escape(value) if value else f'<span class="ccamap-missing">{_MISSING}</span>'
         if f.name == "capacity" and value and record.get("capacity_unit"):
             shown += " " + escape(record["capacity_unit"])
@@ -161,7 +169,7 @@ def card_html(record: dict[str, Any], layer: Layer, sources: pd.DataFrame) -> st
         + (f'<div class="ccamap-names">{names}</div>' if names else "")
         + f'<div class="ccamap-status ccamap-status-{escape(record.get("status"))}">'
         f"{status}{refs('status')}</div>"
-        f'<div class="ccamap-countries">{escape(_fmt(record.get("countries")))}</div>'
+        f'<div class="ccamap-countries">{escape(_countries_text(record.get("countries")))}</div>'
         f'<p class="ccamap-description">{escape(record.get("description"))}</p>'
         f'<table class="ccamap-attrs">{"".join(rows)}</table>'
         f'<div class="ccamap-sources"><b>Sources</b><ol>{"".join(items)}</ol></div>'
@@ -382,7 +390,7 @@ def _legend_html(layers: dict[str, gpd.GeoDataFrame]) -> str:
 
 
 def _size_steps(largest: float) -> list[float]:
-    steps = [s for s in (10, 50, 100, 500, 1000) if s <= largest]
+    steps: list[float] = [s for s in (10.0, 50.0, 100.0, 500.0, 1000.0) if s <= largest]
     return steps[-3:] or [largest]
 
 
@@ -411,10 +419,10 @@ def _runtime_config(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
     }
 
 
-def outlines_for_display(boundaries: gpd.GeoDataFrame, tolerance: float = 0.02) -> dict[str, Any]:
+def outlines_for_display(boundaries: gpd.GeoDataFrame, tolerance: float = 0.05) -> dict[str, Any]:
     """Simplify country outlines for the basemap (shared borders stay shared)."""
     geoms = shapely.coverage_simplify(boundaries.geometry.values, tolerance)
-    geoms = shapely.set_precision(geoms, 0.001)
+    geoms = shapely.set_precision(geoms, tolerance / 5)
     out = gpd.GeoDataFrame({"iso3": boundaries["iso3"].to_numpy()}, geometry=geoms,
                            crs="EPSG:4326")
     out = out[~out.geometry.is_empty]
@@ -512,7 +520,7 @@ def render_table(layers: dict[str, gpd.GeoDataFrame], *, map_page: str = "index.
                     value = f"{_fmt(value)} {rec.get('capacity_unit') or ''}".strip()
                 if key == "sources":
                     value = len(value or [])
-                text = escape(_fmt(value))
+                text = escape(_fmt(value, integer=key.endswith("year")))
                 sort = escape(str(value)) if isinstance(value, int | float) else text
                 if key == "name":
                     href = f"{map_page}#id={escape(rec['id'])}"
