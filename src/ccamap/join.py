@@ -6,7 +6,6 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import Geod
 
-from ccamap import settings
 from ccamap.report import Report
 from ccamap.validate import LayerInput
 
@@ -29,7 +28,7 @@ def geodesic_length_km(geometries: gpd.GeoSeries) -> pd.Series:
     return pd.Series(lengths, index=geometries.index, dtype=float).round(1)
 
 
-def join_layer(inp: LayerInput, report: Report) -> gpd.GeoDataFrame:
+def join_layer(inp: LayerInput, report: Report | None = None) -> gpd.GeoDataFrame:
     """Join one layer's geometries to its attributes, one to one, and add computed fields.
 
     Parameters
@@ -37,7 +36,8 @@ def join_layer(inp: LayerInput, report: Report) -> gpd.GeoDataFrame:
     inp
         The checked input of one layer.
     report
-        Where length disagreements are recorded.
+        Unused; kept for callers that pass the validation report (validation records length
+        disagreements itself).
 
     Returns
     -------
@@ -54,16 +54,6 @@ def join_layer(inp: LayerInput, report: Report) -> gpd.GeoDataFrame:
     gdf["layer"] = layer.name
     if layer.is_line:
         gdf["length_km"] = geodesic_length_km(gdf.geometry)
-        for fid, reported, computed in zip(
-            gdf["id"], gdf["length_km_reported"], gdf["length_km"], strict=True
-        ):
-            if reported and abs(computed - reported) > settings.LENGTH_TOLERANCE * reported:
-                report.warning(
-                    inp.geometry_file, fid, "length_km_reported", "length-mismatch",
-                    f"within {settings.LENGTH_TOLERANCE:.0%} of the geodesic {computed:g} km",
-                    f"{reported:g} km",
-                    "reported length and drawn length disagree",
-                )
     order = [*layer.columns, "waypoints", "coordinate_sources", "layer"]
     if layer.is_line:
         order.append("length_km")

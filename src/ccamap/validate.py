@@ -598,9 +598,31 @@ def check_join(
             report.error(attr_file, aid, "id", "orphan-attributes", f"a feature in {geo_file}",
                          "no feature", "attribute row has no geometry")
     by_id = geometries.set_index("id")
+    if layer.is_line and "length_km_reported" in attributes:
+        _check_lengths(by_id, attributes, geo_file, report)
     for rec in attributes.to_dict("records"):
         rec_str = {str(k): v for k, v in rec.items()}
         _check_record(rec_str, layer, attr_file, geo_file, sources, by_id, report)
+
+
+def _check_lengths(
+    by_id: gpd.GeoDataFrame, attributes: pd.DataFrame, file: str, report: Report
+) -> None:
+    """Warn where a reported length and the drawn geodesic length disagree."""
+    from ccamap.join import geodesic_length_km
+
+    reported = attributes.dropna(subset=["length_km_reported"]).set_index("id")
+    reported = reported[reported.index.isin(by_id.index)]
+    if reported.empty:
+        return
+    drawn = geodesic_length_km(by_id.loc[reported.index].geometry)
+    tolerance = settings.LENGTH_TOLERANCE
+    for fid, value in reported["length_km_reported"].items():
+        computed, claimed = float(drawn.loc[fid]), float(value)
+        if abs(computed - claimed) > tolerance * claimed:
+            report.warning(file, fid, "length_km_reported", "length-mismatch",
+                           f"within {tolerance:.0%} of the geodesic {computed:g} km",
+                           f"{claimed:g} km", "reported length and drawn length disagree")
 
 
 def _check_record(
