@@ -617,8 +617,9 @@ def _check_lengths(
         return
     drawn = geodesic_length_km(by_id.loc[reported.index].geometry)
     tolerance = settings.LENGTH_TOLERANCE
-    for fid, value in reported["length_km_reported"].items():
-        computed, claimed = float(drawn.loc[fid]), float(value)
+    for fid, computed, value in zip(reported.index, drawn.to_numpy(),
+                                    reported["length_km_reported"], strict=True):
+        claimed = float(value)
         if abs(computed - claimed) > tolerance * claimed:
             report.warning(file, fid, "length_km_reported", "length-mismatch",
                            f"within {tolerance:.0%} of the geodesic {computed:g} km",
