@@ -19,6 +19,7 @@ from rich.table import Table
 from ccamap import settings
 from ccamap.errors import CcamapError, UsageError, ValidationError
 from ccamap.export import FORMATS
+from ccamap.fix import fix as fix_geodata
 from ccamap.importer import ImportPreview, import_geometry
 from ccamap.layers import LAYERS
 from ccamap.pipeline import build as build_maps
@@ -116,12 +117,28 @@ def validate(
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="Report format.")
     ] = ReportFormat.text,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Apply the announced repairs to geodata/ (backup "
+                                         "first, diff printed), then validate.")
+    ] = False,
 ) -> None:
     """Check every layer and print all problems; exit 1 on any error.
 
     Example: ccamap validate --format json > report.json
+
+             ccamap validate --fix   (the only command that changes geodata/)
     """
     try:
+        if fix:
+            fixed = fix_geodata(geodata)
+            for problem in fixed.report:
+                err_console.print(rich_escape(problem.format()))
+            if fixed.changed:
+                sys.stdout.write(fixed.diff)
+                err_console.print(rich_escape(f"fixed {len(fixed.changed)} files; backup in "
+                                              f"{fixed.backup}"))
+            else:
+                err_console.print("nothing to fix")
         report, inputs, _ = validate_data(geodata)
     except CcamapError as exc:
         _fail(exc)

@@ -1,9 +1,35 @@
-"""Exports for GIS tools: RFC 7946 GeoJSON."""
+"""Exports for GIS tools: GeoJSON, GeoPackage, KML, CSV, GeoParquet, FlatGeobuf and PostGIS.
+
+How list-valued columns (``countries``, ``owners``, ``sources``, ``waypoints`` …) are written:
+
+========== ========================= ==========================================================
+format     lists                     notes
+========== ========================= ==========================================================
+geojson    JSON arrays               ``sources`` is an array of full citations
+parquet    Arrow ``list<string>``    GeoParquet 1.1 metadata; also ``sources.parquet``
+postgis    ``text[]``                plus a ``sources`` table
+gpkg       ``;``-joined text         plus a ``sources`` table and a ``layer_styles`` table
+fgb        ``;``-joined text         plus ``sources.csv`` beside the layers
+csv        ``;``-joined text         geometry as WKT in column ``WKT``; ``.csvt`` sidecars for
+                                     GDAL's field types; plus ``sources.csv``
+kml        ``;``-joined text         typed ``SchemaData``; the popup card as ``description``
+========== ========================= ==========================================================
+
+Every file is written to a temporary path in its target directory and moved into place only when
+every file of the export is complete, so a failed export never leaves a truncated file.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import json
 import math
+import sqlite3
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +41,33 @@ from shapely.geometry import mapping
 
 from ccamap import settings
 from ccamap.errors import ExportError, UsageError
-from ccamap.io import write_text_atomic
+from ccamap.io import text_writer, write_files_atomic
+from ccamap.layers import LAYERS, Layer
+from ccamap.qgis_style import layer_qml
+from ccamap.render import card_html, feature_style
 
-__all__ = ["FORMATS", "check_format", "export_paths", "geojson_text", "render_export",
-           "round_geometry", "to_postgis", "write_export"]
+__all__ = ["FORMATS", "LIST_SEPARATOR", "check_format", "export_frame", "export_paths",
+           "geojson_text", "list_columns", "render_export", "round_geometry", "to_postgis",
+           "write_export"]
 
 #: Export formats and the file suffix of each.
-FORMATS: dict[str, str] = {"geojson": ".geojson"}
+FORMATS: dict[str, str] = {
+    "geojson": ".geojson",
+    "gpkg": ".gpkg",
+    "kml": ".kml",
+    "csv": ".csv",
+    "parquet": ".parquet",
+    "fgb": ".fgb",
+}
+
+#: Formats that hold every layer in one file, ``ccamap<suffix>``.
+_SINGLE_FILE = frozenset({"gpkg", "kml"})
+#: Formats rendered to text by :func:`render_export`; the others are written by GDAL or Arrow.
+_TEXT_FORMATS = frozenset({"geojson", "kml", "csv"})
+#: How list values are joined where a format has no arrays.
+LIST_SEPARATOR = ";"
+_SOURCE_COLUMNS = ("id", "title", "publisher", "date", "url", "kind")
+_LIST_KINDS = ("list", "iso3_list", "choice_list")
 
 
 def check_format(fmt: str) -> str:
@@ -60,8 +106,91 @@ def round_geometry(geom: shapely.Geometry, fid: str, decimals: int) -> shapely.G
     return rounded
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None:
+# --------------------------------------------------------------------------- the export frame
+
+
+def list_columns(layer: Layer) -> list[str]:
+    """Return the columns of a joined layer that hold lists of strings."""
+    return [f.name for f in layer.all_fields if f.kind in _LIST_KINDS] + [
+        "waypoints", "coordinate_sources"]
+
+
+def _int_columns(layer: Layer) -> list[str]:
+    return [f.name for f in layer.all_fields if f.kind == "int"]
+
+
+def _float_columns(layer: Layer) -> list[str]:
+    return [f.name for f in layer.all_fields if f.kind == "float"] + (
+        ["length_km"] if layer.is_line else [])
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float | np.floating) and math.isnan(value))
+
+
+def export_frame(
+    gdf: gpd.GeoDataFrame, layer: Layer | str, *, lists: str = "array"
+) -> gpd.GeoDataFrame:
+    """Return a joined layer with the registry's column types, ready for a typed format.
+
+    Parameters
+    ----------
+    gdf
+        A joined layer (:func:`ccamap.join.join_layer`).
+    layer
+        Its registry entry or name.
+    lists
+        ``"array"`` keeps list columns as lists (an empty list for no value in ``waypoints``
+        and ``coordinate_sources``, ``None`` elsewhere); ``"joined"`` joins them with
+        :data:`LIST_SEPARATOR` (``None`` for no value).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Integer fields as ``Int64``, float fields as ``float64``, text as ``str`` or ``None``,
+        geometry rounded to :data:`ccamap.settings.COORDINATE_PRECISION` places, EPSG:4326.
+    """
+    if isinstance(layer, str):
+        layer = LAYERS[layer]
+    if lists not in ("array", "joined"):
+        msg = f"expected lists='array' or 'joined', found {lists!r}"
+        raise ValueError(msg)
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    columns = [c for c in (*layer.columns, "waypoints", "coordinate_sources", "layer",
+                           "length_km") if c in gdf.columns]
+    out = pd.DataFrame(index=range(len(gdf)))
+    ints, floats, lists_ = _int_columns(layer), _float_columns(layer), list_columns(layer)
+    for col in columns:
+        values = list(gdf[col])
+        if col in ints:
+            out[col] = pd.array([None if _missing(v) else int(v) for v in values],
+                                dtype="Int64")
+        elif col in floats:
+            out[col] = pd.Series([np.nan if _missing(v) else float(v) for v in values],
+                                 dtype="float64")
+        elif col in lists_:
+            items = [[] if _missing(v) or v is None else [str(x) for x in v] for v in values]
+            if lists == "joined":
+                out[col] = pd.Series([LIST_SEPARATOR.join(v) if v else None for v in items],
+                                     dtype=object)
+            elif col in ("waypoints", "coordinate_sources"):
+                out[col] = pd.Series(items, dtype=object)
+            else:
+                out[col] = pd.Series([v or None for v in items], dtype=object)
+        else:
+            out[col] = pd.Series([None if _missing(v) else str(v) for v in values],
+                                 dtype=object)
+    decimals = settings.COORDINATE_PRECISION
+    geoms = [round_geometry(g, str(fid), decimals) for fid, g in
+             zip(gdf["id"], gdf.geometry, strict=True)]
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
+                            crs="EPSG:4326")
+
+
+def _plain(value: Any) -> Any:
+    """Return the JSON value of one cell (numbers stay numbers, lists stay arrays, NA is null)."""
+    if value is None or value is pd.NA:
         return None
     if isinstance(value, float | np.floating):
         number = float(value)
@@ -71,8 +200,13 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
+        return [_plain(v) for v in value]
     return value
+
+
+def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in rec.items()}
+            for rec in frame.drop(columns="geometry").to_dict("records")]
 
 
 def _citations(ids: list[str] | None, sources: pd.DataFrame) -> list[dict[str, str]]:
@@ -86,12 +220,25 @@ def _citations(ids: list[str] | None, sources: pd.DataFrame) -> list[dict[str, s
     return out
 
 
+def _layer_of(name: str, gdf: gpd.GeoDataFrame) -> Layer:
+    if name in LAYERS:
+        return LAYERS[name]
+    if "layer" in gdf.columns and len(gdf) and gdf["layer"].iloc[0] in LAYERS:
+        return LAYERS[gdf["layer"].iloc[0]]
+    msg = f"expected a layer name ({', '.join(LAYERS)}), found {name!r}"
+    raise ExportError(msg)
+
+
+# --------------------------------------------------------------------------- text formats
+
+
 def geojson_text(gdf: gpd.GeoDataFrame, sources: pd.DataFrame) -> str:
     """Return one layer as an RFC 7946 FeatureCollection.
 
     WGS84 lon/lat, no ``crs`` member, a top-level ``bbox``, coordinates rounded to
     :data:`ccamap.settings.COORDINATE_PRECISION` places, typed properties (numbers stay numbers,
-    lists stay arrays) and ``sources`` as an array of full citations.
+    lists stay arrays, strings that look like JSON stay strings) and ``sources`` as an array of
+    full citations.
     """
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
@@ -100,7 +247,7 @@ def geojson_text(gdf: gpd.GeoDataFrame, sources: pd.DataFrame) -> str:
     for record, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry,
                             strict=True):
         fid = record["id"]
-        props = {k: _jsonable(v) for k, v in record.items()}
+        props = {k: _plain(v) for k, v in record.items()}
         props["sources"] = _citations(record.get("sources"), sources)
         rounded = round_geometry(geom, fid, decimals)
         features.append({"type": "Feature", "id": fid, "properties": props,
@@ -112,19 +259,282 @@ def geojson_text(gdf: gpd.GeoDataFrame, sources: pd.DataFrame) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
 
 
+def _csv_cell(value: Any) -> str:
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return str(value) if not isinstance(value, float) else repr(value)
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def _gdal_type(layer: Layer, column: str) -> str:
+    if column in _int_columns(layer):
+        return "Integer"
+    if column in _float_columns(layer):
+        return "Real"
+    return "String"
+
+
+def csv_texts(name: str, gdf: gpd.GeoDataFrame) -> tuple[str, str]:
+    """Return one layer as CSV (one row per feature, geometry as WKT) and its ``.csvt``.
+
+    List values are joined with :data:`LIST_SEPARATOR`; the geometry is the last column,
+    ``WKT``, which GDAL's CSV driver reads as the geometry. The ``.csvt`` sidecar gives GDAL
+    each column's type.
+    """
+    layer = _layer_of(name, gdf)
+    frame = export_frame(gdf, layer)
+    columns = [c for c in frame.columns if c != "geometry"]
+    rows = [[*columns, "WKT"]]
+    for rec, geom in zip(_records(frame), frame.geometry, strict=True):
+        rows.append([_csv_cell(rec[c]) for c in columns]
+                    + [shapely.to_wkt(geom, rounding_precision=-1, trim=True)])
+    types = [[*(_gdal_type(layer, c) for c in columns), "WKT"]]
+    return _csv_text(rows), _csv_text(types)
+
+
+def sources_csv_text(sources: pd.DataFrame) -> str:
+    """Return the sources table as CSV (``id, title, publisher, date, url, kind``)."""
+    rows = [list(_SOURCE_COLUMNS)]
+    for rec in sources.to_dict("records"):
+        rows.append([str(rec.get(c, "") or "") for c in _SOURCE_COLUMNS])
+    return _csv_text(rows)
+
+
+def _kml_color(hex_color: str, opacity: float) -> str:
+    """``#rrggbb`` and an opacity as KML's ``aabbggrr``."""
+    r, g, b = hex_color[1:3], hex_color[3:5], hex_color[5:7]
+    return f"{round(255 * opacity):02x}{b}{g}{r}"
+
+
+def _kml_coords(coords: Any) -> str:
+    return " ".join(f"{x!r},{y!r}" for x, y, *_ in coords)
+
+
+def _kml_geometry(parent: ET.Element, geom: shapely.Geometry) -> None:
+    if geom.geom_type == "Point":
+        ET.SubElement(ET.SubElement(parent, "Point"), "coordinates").text = \
+            _kml_coords(geom.coords)
+    elif geom.geom_type == "LineString":
+        line = ET.SubElement(parent, "LineString")
+        ET.SubElement(line, "tessellate").text = "1"
+        ET.SubElement(line, "coordinates").text = _kml_coords(geom.coords)
+    else:
+        multi = ET.SubElement(parent, "MultiGeometry")
+        for part in getattr(geom, "geoms", []):
+            _kml_geometry(multi, part)
+
+
+_KML_TYPES = {"Integer": "int", "Real": "double", "String": "string"}
+
+
+def kml_text(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame) -> str:
+    """Return every layer as one KML document for Google Earth.
+
+    One ``Folder`` per layer; one shared ``Style`` per colour, status and symbol size, as on
+    the maps (KML has no dash patterns: status shows by colour and opacity); the popup card
+    (:func:`ccamap.render.card_html`, already HTML-escaped) as each placemark's
+    ``description``, escaped again as XML text; every attribute as typed ``SchemaData``, lists
+    joined with :data:`LIST_SEPARATOR`.
+    """
+    root = ET.Element("kml", xmlns="http://www.opengis.net/kml/2.2")
+    doc = ET.SubElement(root, "Document")
+    ET.SubElement(doc, "name").text = "ccamap — China–Central Asia cooperation infrastructure"
+    styles: dict[str, ET.Element] = {}
+    folders: list[ET.Element] = []
+    for name, gdf in layers.items():
+        layer = _layer_of(name, gdf)
+        frame = export_frame(gdf, layer)
+        columns = [c for c in frame.columns if c != "geometry"]
+        schema = ET.SubElement(doc, "Schema", name=layer.name, id=f"schema-{layer.name}")
+        for col in columns:
+            field = ET.SubElement(schema, "SimpleField", name=col,
+                                  type=_KML_TYPES[_gdal_type(layer, col)])
+            with contextlib.suppress(KeyError):
+                ET.SubElement(field, "displayName").text = layer.field(col).title
+        folder = ET.Element("Folder", id=layer.name)
+        ET.SubElement(folder, "name").text = layer.title
+        folders.append(folder)
+        for rec, geom, joined in zip(_records(frame), frame.geometry,
+                                     gdf.drop(columns="geometry").to_dict("records"),
+                                     strict=True):
+            style = feature_style(joined, layer)
+            style_id = _kml_style(styles, style, layer)
+            mark = ET.SubElement(folder, "Placemark", id=f"{layer.name}.{rec['id']}")
+            ET.SubElement(mark, "name").text = str(rec["name"])
+            ET.SubElement(mark, "description").text = card_html(joined, layer, sources)
+            ET.SubElement(mark, "styleUrl").text = f"#{style_id}"
+            data = ET.SubElement(ET.SubElement(mark, "ExtendedData"), "SchemaData",
+                                 schemaUrl=f"#schema-{layer.name}")
+            for col in columns:
+                if rec[col] is not None:
+                    ET.SubElement(data, "SimpleData", name=col).text = _csv_cell(rec[col])
+            _kml_geometry(mark, geom)
+    for style_id in sorted(styles):
+        doc.append(styles[style_id])
+    doc.extend(folders)
+    ET.indent(root, space=" ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
+        + "\n"
+
+
+def _kml_style(styles: dict[str, ET.Element], style: dict[str, Any], layer: Layer) -> str:
+    opacity = float(style["opacity"])
+    color = str(style["color"])
+    if layer.is_line:
+        style_id = f"line-{color[1:]}-{round(opacity * 100)}"
+    else:
+        style_id = f"point-{color[1:]}-{round(opacity * 100)}-{style['radius']:g}"
+    if style_id not in styles:
+        elem = ET.Element("Style", id=style_id)
+        if layer.is_line:
+            line = ET.SubElement(elem, "LineStyle")
+            ET.SubElement(line, "color").text = _kml_color(color, opacity)
+            ET.SubElement(line, "width").text = str(style["weight"])
+        else:
+            icon = ET.SubElement(elem, "IconStyle")
+            ET.SubElement(icon, "color").text = _kml_color(color, opacity)
+            ET.SubElement(icon, "scale").text = f"{float(style['radius']) / 6:.2f}"
+            ET.SubElement(ET.SubElement(icon, "Icon"), "href").text = \
+                "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+        styles[style_id] = elem
+    return style_id
+
+
 def export_paths(out: Path, names: list[str], fmt: str) -> dict[str, Path]:
-    """Return the output file of each layer for a format."""
+    """Return the output file of each layer for a format (one shared file for gpkg and kml)."""
+    check_format(fmt)
+    if fmt in _SINGLE_FILE:
+        return dict.fromkeys(names, out / f"ccamap{FORMATS[fmt]}")
     return {name: out / f"{name}{FORMATS[fmt]}" for name in names}
 
 
 def render_export(
     layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, fmt: str, out: Path
 ) -> dict[Path, str]:
-    """Return the export files' contents by path, without writing anything."""
-    check_format(fmt)
-    return {path: geojson_text(layers[name], sources)
-            for name, path in export_paths(out, list(layers), fmt).items()}
+    """Return the files of a text format (geojson, kml, csv) by path, without writing anything.
 
+    Raises
+    ------
+    UsageError
+        For a binary format (gpkg, parquet, fgb): use :func:`write_export`.
+    """
+    check_format(fmt)
+    if fmt not in _TEXT_FORMATS:
+        msg = (f"expected a text format ({', '.join(sorted(_TEXT_FORMATS))}) to render, found "
+               f"{fmt!r}; write it with write_export")
+        raise UsageError(msg)
+    paths = export_paths(out, list(layers), fmt)
+    if fmt == "geojson":
+        return {path: geojson_text(layers[name], sources) for name, path in paths.items()}
+    if fmt == "kml":
+        return {out / "ccamap.kml": kml_text(layers, sources)}
+    files: dict[Path, str] = {}
+    for name, path in paths.items():
+        files[path], files[path.with_suffix(".csvt")] = csv_texts(name, layers[name])
+    files[out / "sources.csv"] = sources_csv_text(sources)
+    return files
+
+
+# --------------------------------------------------------------------------- binary formats
+
+
+def _gdal_frame(name: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return a layer for GDAL: lists joined, lines as MultiLineString."""
+    layer = _layer_of(name, gdf)
+    frame = export_frame(gdf, layer, lists="joined")
+    if layer.is_line:
+        frame = frame.set_geometry(
+            [shapely.MultiLineString([g]) if g.geom_type == "LineString" else g
+             for g in frame.geometry], crs="EPSG:4326")
+    return frame
+
+
+def _write_gdal(frame: pd.DataFrame, path: Path, layer: str, driver: str,
+                **options: Any) -> None:
+    import pyogrio
+
+    try:
+        pyogrio.write_dataframe(frame, path, layer=layer, driver=driver, **options)
+    except Exception as exc:  # pyogrio raises several error types, all from GDAL
+        msg = f"{path}: expected GDAL's {driver} driver to write layer {layer!r}, found: {exc}"
+        raise ExportError(msg) from exc
+
+
+def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, tmp: Path) -> None:
+    for name, gdf in layers.items():
+        _write_gdal(_gdal_frame(name, gdf), tmp, name, "GPKG", SPATIAL_INDEX="YES",
+                    promote_to_multi=False, dataset_options={"VERSION": "1.2"})
+    table = pd.DataFrame({c: [str(v or "") for v in sources[c]] for c in _SOURCE_COLUMNS})
+    _write_gdal(table, tmp, "sources", "GPKG")
+    with contextlib.closing(sqlite3.connect(tmp)) as con, con:
+        _write_layer_styles(con, [(name, _layer_of(name, gdf)) for name, gdf in layers.items()])
+
+
+def _write_layer_styles(con: sqlite3.Connection, layers: list[tuple[str, Layer]]) -> None:
+    """Create QGIS's ``layer_styles`` table with each layer's default QML style."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
+        "f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, "
+        "useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
+        "update_time DATETIME DEFAULT CURRENT_TIMESTAMP)")
+    con.execute(
+        "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, "
+        "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
+        "'QGIS layer styles', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
+    for name, layer in layers:
+        con.execute(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+            "owner, ui) VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, 'ccamap', '')",
+            (name, f"ccamap {name}", layer_qml(layer),
+             f"ccamap style of {layer.title}, generated from the layer registry"))
+
+
+def _write_parquet(frame: pd.DataFrame, tmp: Path) -> None:
+    try:
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame.to_parquet(tmp, index=False, schema_version="1.1.0",
+                             write_covering_bbox=True)
+        else:
+            frame.to_parquet(tmp, index=False)
+    except Exception as exc:  # pyarrow raises its own error types
+        msg = f"{tmp}: expected Arrow to write GeoParquet 1.1, found: {exc}"
+        raise ExportError(msg) from exc
+
+
+def _write_fgb(name: str, gdf: gpd.GeoDataFrame, tmp: Path) -> None:
+    _write_gdal(_gdal_frame(name, gdf), tmp, name, "FlatGeobuf", SPATIAL_INDEX="YES",
+                promote_to_multi=False)
+
+
+def _write_layer_parquet(name: str, gdf: gpd.GeoDataFrame, tmp: Path) -> None:
+    _write_parquet(export_frame(gdf, name), tmp)
+
+
+def _binary_writers(
+    layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, fmt: str, out: Path
+) -> dict[Path, Callable[[Path], None]]:
+    if fmt == "gpkg":
+        return {out / "ccamap.gpkg": partial(_write_gpkg, layers, sources)}
+    writer = _write_fgb if fmt == "fgb" else _write_layer_parquet
+    writers: dict[Path, Callable[[Path], None]] = {
+        path: partial(writer, name, layers[name])
+        for name, path in export_paths(out, list(layers), fmt).items()}
+    if fmt == "parquet":
+        table = pd.DataFrame({c: [str(v or "") for v in sources[c]] for c in _SOURCE_COLUMNS})
+        writers[out / "sources.parquet"] = partial(_write_parquet, table)
+    else:
+        writers[out / "sources.csv"] = text_writer(sources_csv_text(sources))
+    return writers
 
 
 def write_export(
@@ -132,18 +542,131 @@ def write_export(
 ) -> list[Path]:
     """Write ``layers`` in format ``fmt`` under ``out``; return the files written.
 
-    Every file is written to a temporary path beside its target and moved into place only when
-    complete.
+    Every file is first written to a temporary path beside its target; only when all of them
+    are complete are they moved into place. On any failure the temporary files are removed and
+    the previous files are left as they were.
+
+    Raises
+    ------
+    UsageError
+        For an unknown format.
+    ExportError
+        If a geometry collapses when rounded, or GDAL or Arrow fails to write.
     """
-    files = render_export(layers, sources, fmt, out)
-    for path, text in files.items():
-        write_text_atomic(path, text)
-    return list(files)
+    check_format(fmt)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    writers: dict[Path, Callable[[Path], None]]
+    if fmt in _TEXT_FORMATS:
+        texts = render_export(layers, sources, fmt, out)
+        writers = {path: text_writer(text) for path, text in texts.items()}
+    else:
+        writers = _binary_writers(layers, sources, fmt, out)
+    return write_files_atomic(writers)
+
+
+# --------------------------------------------------------------------------- PostGIS
+
+
+def _engine_url(url: str) -> Any:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        msg = f"expected a database URL postgresql://USER@HOST:PORT/DB, found {url!r}"
+        raise ExportError(msg) from exc
+    if parsed.get_backend_name() != "postgresql":
+        msg = f"expected a postgresql:// URL, found {parsed.drivername}://"
+        raise ExportError(msg)
+    return parsed.set(drivername="postgresql+psycopg")
 
 
 def to_postgis(
     layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, url: str, schema: str
 ) -> list[str]:
-    """Write every layer and the sources table into PostGIS; return the tables written."""
-    msg = f"expected a supported export target, found PostGIS ({url}), not available yet"
-    raise ExportError(msg)
+    """Write every layer and the sources table into PostGIS; return the tables written.
+
+    Each layer becomes ``schema.<layer>`` with typed columns (lists as ``text[]``), a
+    ``geometry`` column in EPSG:4326 (lines as MultiLineString) with a GiST index and ``id`` as
+    primary key; ``schema.sources`` holds the sources table. All tables are replaced inside one
+    transaction: if anything fails, the previous tables stay as they were.
+
+    Parameters
+    ----------
+    layers
+        Joined layers by name.
+    sources
+        The sources table.
+    url
+        ``postgresql://USER[:PASSWORD]@HOST:PORT/DB``.
+    schema
+        The schema to write into (created if missing).
+
+    Raises
+    ------
+    ExportError
+        If the database cannot be reached, lacks PostGIS, or a write fails.
+    """
+    import psycopg
+    import sqlalchemy as sa
+    from sqlalchemy.dialects.postgresql import ARRAY
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine_url = _engine_url(url)
+    shown = engine_url.render_as_string(hide_password=True)
+    if not schema.isidentifier():
+        msg = f"expected a schema name of letters, digits and underscores, found {schema!r}"
+        raise ExportError(msg)
+    frames = {name: _gdal_frame(name, gdf) for name, gdf in layers.items()}
+    for name, gdf in layers.items():
+        array = export_frame(gdf, name)
+        for col in list_columns(_layer_of(name, gdf)):
+            if col in array.columns:  # geopandas writes with COPY: PostgreSQL array literals
+                frames[name][col] = [None if v is None else _pg_array(v) for v in array[col]]
+    table = pd.DataFrame({c: [str(v or "") for v in sources[c]] for c in _SOURCE_COLUMNS})
+    engine = sa.create_engine(engine_url)
+    written: list[str] = []
+    try:
+        with engine.begin() as con:
+            _require_postgis(con, shown)
+            con.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            for name, frame in frames.items():
+                dtype = {c: ARRAY(sa.Text) for c in list_columns(_layer_of(name, frame))
+                         if c in frame.columns}
+                frame.to_postgis(name, con, schema=schema, if_exists="replace", index=False,
+                                 dtype=dtype)
+                con.execute(sa.text(f'ALTER TABLE "{schema}"."{name}" ADD PRIMARY KEY (id)'))
+                con.execute(sa.text(
+                    f'CREATE INDEX IF NOT EXISTS "idx_{name}_geometry" '
+                    f'ON "{schema}"."{name}" USING GIST (geometry)'))
+                written.append(f"{schema}.{name}")
+            table.to_sql("sources", con, schema=schema, if_exists="replace", index=False)
+            con.execute(sa.text(f'ALTER TABLE "{schema}"."sources" ADD PRIMARY KEY (id)'))
+            written.append(f"{schema}.sources")
+    except (SQLAlchemyError, psycopg.Error) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        msg = (f"expected to replace the ccamap tables in {shown} (schema {schema}), found: "
+               f"{reason}; the previous tables are unchanged")
+        raise ExportError(msg) from exc
+    finally:
+        engine.dispose()
+    return written
+
+
+def _pg_array(items: list[str]) -> str:
+    """Return a PostgreSQL ``text[]`` literal, quoting every element."""
+    quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in items)
+    return "{" + ",".join(quoted) + "}"
+
+
+def _require_postgis(con: Any, shown: str) -> None:
+    import sqlalchemy as sa
+
+    installed = con.execute(
+        sa.text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first()
+    if installed is None:
+        msg = (f"expected the postgis extension in {shown}, found it not installed "
+               "(run CREATE EXTENSION postgis as a superuser)")
+        raise ExportError(msg)

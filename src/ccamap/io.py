@@ -7,8 +7,9 @@ import csv
 import io as _io
 import json
 import os
+import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +23,9 @@ __all__ = [
     "read_attribute_table",
     "read_feature_collection",
     "read_json",
+    "temp_path",
+    "text_writer",
+    "write_files_atomic",
     "write_text_atomic",
 ]
 
@@ -187,7 +191,12 @@ def read_attribute_table(
         raise LoadError(str(path), "a readable file", str(exc.strerror), code="unreadable") \
             from None
     text = _decode_utf8(path, data, report)
-    rows = list(csv.reader(_io.StringIO(text, newline=""), strict=True))
+    reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise LoadError(str(path), "well-formed CSV", str(exc), line=reader.line_num,
+                        column=1, code="csv-row") from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise LoadError(str(path), "a header row", "an empty file", code="csv-header")
     header = rows[0]
@@ -236,6 +245,65 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def temp_path(target: Path) -> Path:
+    """Return a fresh temporary path beside ``target``, keeping its suffix (GDAL checks it)."""
+    return target.with_name(f".{target.stem}.{secrets.token_hex(6)}.tmp{target.suffix}")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def text_writer(text: str) -> Callable[[Path], None]:
+    """Return a writer for :func:`write_files_atomic` that writes ``text`` as UTF-8."""
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8", newline="")
+
+    return write
+
+
+def write_files_atomic(writers: Mapping[Path, Callable[[Path], None]]) -> list[Path]:
+    """Write several files so that they change together, or not at all.
+
+    Each writer writes its file's complete content to a temporary path beside the target; the
+    temporary files are synced, and only when every one is complete are they all moved into
+    place. On any failure the temporary files (and SQLite side files) are removed and every
+    target keeps its previous content.
+
+    Parameters
+    ----------
+    writers
+        For each target path, a function that writes the content to the path it is given.
+
+    Returns
+    -------
+    list of Path
+        The targets, in order.
+    """
+    staged: dict[Path, Path] = {}
+    try:
+        for target, write in writers.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = temp_path(target)
+            staged[target] = tmp
+            write(tmp)
+            _fsync(tmp)
+        for target, tmp in staged.items():
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp in staged.values():
+            for leftover in (tmp, *(tmp.with_name(tmp.name + s)
+                                    for s in ("-wal", "-shm", "-journal"))):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+        raise
+    return list(staged)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -14,7 +14,7 @@ import pandas as pd
 from ccamap import settings
 from ccamap.errors import ValidationError
 from ccamap.export import check_format, render_export, to_postgis, write_export
-from ccamap.io import read_json, write_text_atomic
+from ccamap.io import read_json, text_writer, write_files_atomic
 from ccamap.join import join_layer
 from ccamap.layers import LAYERS, get_layer
 from ccamap.render import deterministic_ids, outlines_for_display, render_map, render_table
@@ -152,11 +152,8 @@ def build(
                         outlines=load_outlines(geodata))
     files = {out / name: text for name, text in pages.items()}
     files.update(render_export(data.layers, data.sources, "geojson", out / "export"))
-    result = BuildResult(report=data.report)
-    for path, text in files.items():
-        write_text_atomic(path, text)
-        result.written.append(path)
-    return result
+    written = write_files_atomic({path: text_writer(text) for path, text in files.items()})
+    return BuildResult(written=written, report=data.report)
 
 
 def export(

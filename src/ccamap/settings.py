@@ -28,3 +28,23 @@ MAPS_DIR: Path = Path("maps")
 
 #: Default output directory for exports (inside the maps directory, also build output).
 EXPORT_DIR: Path = Path("maps") / "export"
+
+#: Spatial checks (``ccamap.spatial``). The boundaries file, inside the geodata directory.
+BOUNDARIES_FILE: str = "boundaries.geojson"
+
+#: Longest single stretch (km) a line may run through a country it does not declare
+#: (schematic lines cut corners between their waypoints, e.g. along a border river).
+LINE_COUNTRY_TOLERANCE_KM: float = 20.0
+
+#: How far (km) a line's first or last vertex may lie outside its first or last country.
+LINE_ENDPOINT_TOLERANCE_KM: float = 5.0
+
+#: How far (km) a point may lie outside the country it declares (``approximate`` precision is
+#: about 5 km; the outlines are simplified by about 0.5 km).
+POINT_COUNTRY_TOLERANCE_KM: float = 5.0
+
+#: How far (km) a border port may lie from the border between its two countries.
+BORDER_PORT_DISTANCE_KM: float = 10.0
+
+#: How far (km) from a railway's border crossing a rail border port must lie.
+RAIL_CROSSING_PORT_KM: float = 15.0

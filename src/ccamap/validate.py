@@ -787,6 +787,9 @@ def validate(
             inputs[name] = result
     if not layers and (root / "catalogue.csv").exists():
         check_catalogue(root / "catalogue.csv", inputs, sources, report)
+    from ccamap.spatial import check_spatial
+
+    check_spatial(inputs, root, report)
     return report, inputs, sources
 
 
