@@ -51,6 +51,16 @@ def _decode_utf8(path: Path, data: bytes, report: Report | None) -> str:
                         hint="save the file as UTF-8, not GBK, CP1251 or Latin-1") from None
 
 
+def _read_text(path: Path, report: Report | None) -> str:
+    """Read a file as strict UTF-8 text (a BOM is skipped and reported)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(str(path), "a readable file", str(exc.strerror), code="unreadable") \
+            from None
+    return _decode_utf8(path, data, report)
+
+
 def _reject_constant(name: str) -> Any:
     msg = f"expected a JSON number, found the non-standard literal {name}"
     raise ValueError(msg)
@@ -82,12 +92,7 @@ def read_json(path: str | os.PathLike[str], *, report: Report | None = None) -> 
         With the line and column of the first problem.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LoadError(str(path), "a readable file", str(exc.strerror), code="unreadable") \
-            from None
-    text = _decode_utf8(path, data, report)
+    text = _read_text(path, report)
     try:
         return json.loads(
             text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
@@ -185,12 +190,7 @@ def read_attribute_table(
         If the file is not UTF-8 CSV with a header row and rows of the header's width.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LoadError(str(path), "a readable file", str(exc.strerror), code="unreadable") \
-            from None
-    text = _decode_utf8(path, data, report)
+    text = _read_text(path, report)
     reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
     try:
         rows = list(reader)
