@@ -17,7 +17,13 @@ from ccamap.export import check_format, render_export, to_postgis, write_export
 from ccamap.io import read_json, text_writer, write_files_atomic
 from ccamap.join import join_layer
 from ccamap.layers import LAYERS, get_layer
-from ccamap.render import deterministic_ids, outlines_for_display, render_map, render_table
+from ccamap.render import (
+    deterministic_ids,
+    layer_geojson,
+    outlines_for_display,
+    render_map,
+    render_table,
+)
 from ccamap.report import Report
 from ccamap.validate import validate
 
@@ -105,15 +111,17 @@ def render_maps(
     gives the same bytes.
     """
     pages: dict[str, str] = {}
+    prepared = {name: layer_geojson(gdf, LAYERS[name], data.sources)
+                for name, gdf in data.layers.items()}
     with deterministic_ids():
         if all_layers:
             m = render_map(data.layers, data.sources, title="ccamap — China–Central Asia",
-                           offline=offline, outlines=outlines)
+                           offline=offline, outlines=outlines, prepared=prepared)
             pages["index.html"] = _html(m)
             pages["table.html"] = render_table(data.layers)
         for name, gdf in data.layers.items():
             m = render_map({name: gdf}, data.sources, title=f"ccamap — {LAYERS[name].title}",
-                           offline=offline, outlines=outlines)
+                           offline=offline, outlines=outlines, prepared=prepared)
             pages[f"{name}.html"] = _html(m)
     return pages
 

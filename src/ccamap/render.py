@@ -32,6 +32,7 @@ __all__ = [
     "escape",
     "feature_style",
     "first_year",
+    "layer_geojson",
     "leaflet_assets",
     "outlines_for_display",
     "render_map",
@@ -249,6 +250,19 @@ def leaflet_assets(*, offline: bool) -> tuple[str, str]:
     return f"<script>{js}</script>", f"<style>{css}</style>"
 
 
+class _Raw(branca.element.Element):
+    """Literal HTML in the page (already escaped or our own), with no template to compile."""
+
+    def __init__(self, html_text: str) -> None:
+        super().__init__()
+        self._name = "Raw"
+        self.html_text = html_text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the HTML as given."""
+        return self.html_text
+
+
 class _DataLayer(folium.map.Layer):
     """One ccamap layer: a GeoJSON layer drawn by the ccamap runtime (``assets/ccamap.js``)."""
 
@@ -322,7 +336,8 @@ def first_year(record: dict[str, Any]) -> int | None:
     return None
 
 
-def _layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame) -> dict[str, Any]:
+def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame) -> dict[str, Any]:
+    """Return a layer as the GeoJSON the map runtime draws: styles, tooltip and card per feature."""
     features = []
     for record in gdf.drop(columns="geometry").to_dict("records"):
         record = {k: (None if isinstance(v, float) and math.isnan(v) else v)
@@ -436,6 +451,7 @@ def render_map(
     title: str = "ccamap",
     offline: bool = False,
     outlines: dict[str, Any] | None = None,
+    prepared: dict[str, dict[str, Any]] | None = None,
 ) -> folium.Map:
     """Return a Folium map of the given joined layers.
 
@@ -452,6 +468,9 @@ def render_map(
     outlines
         A GeoJSON FeatureCollection of country outlines for the vector basemap (see
         :func:`outlines_for_display`); without it, only online tile layers are offered.
+    prepared
+        :func:`layer_geojson` of some layers, already computed (a build draws each layer on two
+        maps and prepares it once).
 
     Returns
     -------
@@ -465,13 +484,11 @@ def render_map(
     root = m.get_root()
     assert isinstance(root, branca.element.Figure)
     js, css = leaflet_assets(offline=offline)
-    root.header.add_child(branca.element.Element(f"<title>{escape(title)}</title>"))
-    root.header.add_child(branca.element.Element(css), name="leaflet_css")
-    root.header.add_child(branca.element.Element(js), name="leaflet_js")
-    root.header.add_child(
-        branca.element.Element(f"<style>{_asset('ccamap.css')}</style>"), name="ccamap_css")
-    root.header.add_child(
-        branca.element.Element(f"<script>{_asset('ccamap.js')}</script>"), name="ccamap_js")
+    root.header.add_child(_Raw(f"<title>{escape(title)}</title>"), name="title")
+    root.header.add_child(_Raw(css), name="leaflet_css")
+    root.header.add_child(_Raw(js), name="leaflet_js")
+    root.header.add_child(_Raw(f"<style>{_asset('ccamap.css')}</style>"), name="ccamap_css")
+    root.header.add_child(_Raw(f"<script>{_asset('ccamap.js')}</script>"), name="ccamap_js")
     if outlines is not None:
         _Outlines(outlines).add_to(m)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", control=True,
@@ -484,12 +501,13 @@ def render_map(
     bounds: list[float] | None = None
     for name, gdf in layers.items():
         layer = LAYERS[name]
-        _DataLayer(name, layer.title, _layer_geojson(gdf, layer, sources)).add_to(m)
+        data = (prepared or {}).get(name) or layer_geojson(gdf, layer, sources)
+        _DataLayer(name, layer.title, data).add_to(m)
         if len(gdf):
             b = [float(v) for v in gdf.total_bounds]
             bounds = b if bounds is None else [min(bounds[0], b[0]), min(bounds[1], b[1]),
                                                max(bounds[2], b[2]), max(bounds[3], b[3])]
-    root.html.add_child(branca.element.Element(_legend_html(layers)), name="ccamap_legend")
+    root.html.add_child(_Raw(_legend_html(layers)), name="ccamap_legend")
     folium.LayerControl(collapsed=True).add_to(m)
     if bounds is not None:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])

@@ -402,8 +402,8 @@ def _is_nonneg_number(value: str) -> bool:
 
 
 def _schema(layer: Layer, columns: list[str]) -> pa.DataFrameSchema:
-    cols = {f.name: pa.Column(None, checks=_check_for(f), nullable=False, coerce=False)
-            for f in layer.all_fields if f.name in columns}
+    cols = {f.name: pa.Column(None, checks=checks, nullable=False, coerce=False)
+            for f in layer.all_fields if f.name in columns and (checks := _check_for(f))}
     return pa.DataFrameSchema(cols, unique=["id"] if "id" in columns else None,
                               report_duplicates="exclude_first")
 
@@ -453,10 +453,9 @@ def check_attributes(
     for col in columns:
         table[col] = table[col].map(lambda v: v if isinstance(v, str) else str(v))
     bad = _run_schema(table, layer, file, report)
-    typed = table.apply(lambda row: _parse_row(row, layer, bad), axis=1, result_type="expand")
-    if typed.empty:
-        typed = pd.DataFrame(columns=columns)
-    typed = typed.astype(object)
+    fields = {f.name: f for f in layer.all_fields}
+    rows = [_parse_row(i, row, fields, bad) for i, row in enumerate(table.to_dict("records"))]
+    typed = pd.DataFrame(rows, columns=columns, dtype=object)
     typed = typed.where(typed.notna(), None)  # NaN from all-empty columns back to None
     keep = (table["id"].str.strip() != "") & ~table["id"].duplicated()
     return typed[keep.to_numpy()].reset_index(drop=True)
@@ -487,26 +486,26 @@ def _run_schema(table: pd.DataFrame, layer: Layer, file: str, report: Report) ->
     return bad
 
 
-def _parse_row(row: pd.Series, layer: Layer, bad: set[tuple]) -> dict[str, Any]:
+def _parse_row(
+    number: int, row: dict[Any, Any], fields: dict[str, Field], bad: set[tuple]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for col, value in row.items():
+        name = str(col)
         text = value.strip() if isinstance(value, str) else value
-        try:
-            f: Field | None = layer.field(str(col))
-        except KeyError:
-            f = None
-        if col == "id":
+        f = fields.get(name)
+        if name == "id":
             out["id"] = value
-        elif text == "" or (row.name, col) in bad:
-            out[str(col)] = None
+        elif text == "" or (number, name) in bad:
+            out[name] = None
         elif f is None or f.kind in ("text", "choice", "iso3"):
-            out[str(col)] = text
+            out[name] = text
         elif f.kind == "int":
-            out[str(col)] = int(text)
+            out[name] = int(text)
         elif f.kind == "float":
-            out[str(col)] = float(text)
+            out[name] = float(text)
         else:
-            out[str(col)] = _split(text)
+            out[name] = _split(text)
     return out
 
 
