@@ -68,7 +68,8 @@ def write_layer(root: Path, layer: str, features: list[dict[str, Any]],
                 rows: list[dict[str, str]]) -> None:
     (root / f"{layer}.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
-    write_csv(root / f"{layer}.csv", rows, LAYERS[layer].columns)
+    extras = [k for row in rows for k in row if k not in LAYERS[layer].columns]
+    write_csv(root / f"{layer}.csv", rows, LAYERS[layer].columns + list(dict.fromkeys(extras)))
 
 
 def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:

@@ -19,7 +19,7 @@ from ccamap.export import check_format, round_geometry, write_export
 from ccamap.layers import LAYERS
 from ccamap.pipeline import export, load
 
-from conftest import REPO, feature, record, write_layer
+from conftest import LINE, REPO, feature, record, write_layer
 
 export_module = importlib.import_module("ccamap.export")  # ccamap.export is also a function
 
@@ -261,3 +261,16 @@ def test_failed_export_leaves_previous_files(rich_geodata, tmp_path, monkeypatch
     with pytest.raises(ExportError, match="disk full"):
         write_export(data.layers, data.sources, fmt, out)
     assert {p: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_extra_columns_survive_every_format(geodata, tmp_path):
+    import pyogrio
+
+    row = record("railways", "rail-one")
+    row["<b>x</b>"] = "<script>alert(1)</script>"
+    write_layer(geodata, "railways", [feature("rail-one", LINE)], [row])
+    for fmt in ("geojson", "gpkg", "fgb"):
+        paths = export(geodata, tmp_path / fmt, ["railways"], fmt=fmt)
+        target = next(p for p in paths if p.suffix in (".geojson", ".gpkg", ".fgb"))
+        frame = pyogrio.read_dataframe(target, layer="railways" if fmt == "gpkg" else None)
+        assert frame["<b>x</b>"].iloc[0] == "<script>alert(1)</script>", fmt

@@ -41,3 +41,18 @@ def test_length_disagreement_warns(geodata, reported, warned):
 def test_point_layers_have_no_length(geodata):
     _, inputs, _ = validate(geodata, ["power_plants"])
     assert "length_km" not in join_layer(inputs["power_plants"], Report()).columns
+
+
+def test_extra_columns_are_kept_unchanged(geodata):
+    from ccamap.render import card_html
+
+    row = record("railways", "rail-one")
+    row["<b>x</b>"] = "<script>alert(1)</script>"
+    write_layer(geodata, "railways", [feature("rail-one", LINE)], [row])
+    report, inputs, sources = validate(geodata, ["railways"])
+    gdf = join_layer(inputs["railways"], report)
+    assert gdf["<b>x</b>"].iloc[0] == "<script>alert(1)</script>"
+    html = card_html(gdf.drop(columns="geometry").iloc[0].to_dict(), inputs["railways"].layer,
+                     sources)
+    assert "<tr><th>&lt;b&gt;x&lt;/b&gt;</th><td>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr>" \
+        in html

@@ -157,7 +157,9 @@ def export_frame(
         raise ValueError(msg)
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
-    columns = [c for c in (*layer.columns, "waypoints", "coordinate_sources", "layer",
+    known = (*layer.columns, "waypoints", "coordinate_sources", "layer", "length_km")
+    extras = [c for c in gdf.columns if c not in known and c != gdf.geometry.name]
+    columns = [c for c in (*layer.columns, *extras, "waypoints", "coordinate_sources", "layer",
                            "length_km") if c in gdf.columns]
     out = pd.DataFrame(index=range(len(gdf)))
     ints, floats, lists_ = _int_columns(layer), _float_columns(layer), list_columns(layer)

@@ -42,19 +42,21 @@ def join_layer(inp: LayerInput, report: Report | None = None) -> gpd.GeoDataFram
     Returns
     -------
     geopandas.GeoDataFrame
-        The registry's columns in order, then ``waypoints``, ``coordinate_sources``, ``layer``
-        and (for lines) ``length_km``; geometry last. Only ids present on both sides are kept
+        The registry's columns in order, then any other columns of the attribute table (kept
+        as text, unchanged), ``waypoints``, ``coordinate_sources``, ``layer`` and (for lines)
+        ``length_km``; geometry last. Only ids present on both sides are kept
         (validation reports the others).
     """
     layer = inp.layer
-    attributes = inp.attributes.reindex(columns=layer.columns)
+    extras = [str(c) for c in inp.attributes.columns if c not in layer.columns]
+    attributes = inp.attributes.reindex(columns=[*layer.columns, *extras])
     attributes = attributes.astype(object).where(attributes.notna(), None)
     merged = inp.geometries.merge(attributes, on="id", how="inner", validate="one_to_one")
     gdf = gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
     gdf["layer"] = layer.name
     if layer.is_line:
         gdf["length_km"] = geodesic_length_km(gdf.geometry)
-    order = [*layer.columns, "waypoints", "coordinate_sources", "layer"]
+    order = [*layer.columns, *extras, "waypoints", "coordinate_sources", "layer"]
     if layer.is_line:
         order.append("length_km")
     gdf = gdf[[*order, "geometry"]]

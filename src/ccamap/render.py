@@ -147,6 +147,11 @@ def card_html(record: dict[str, Any], layer: Layer, sources: pd.DataFrame) -> st
         if f.name == "capacity_unit":
             continue
         rows.append(f"<tr><th>{escape(f.title)}</th><td>{shown}{refs(f.name)}</td></tr>")
+    internal = {*layer.columns, "waypoints", "coordinate_sources", "layer", "length_km"}
+    for key in (k for k in record if k not in internal and k != "geometry"):
+        value = _fmt(record.get(key))
+        shown = escape(value) if value else f'<span class="ccamap-missing">{_MISSING}</span>'
+        rows.append(f"<tr><th>{escape(key)}</th><td>{shown}</td></tr>")
     if "length_km" in record and record["length_km"] is not None:
         rows.append(f"<tr><th>Drawn length (geodesic)</th><td>{escape(_fmt(record['length_km']))}"
                     " km</td></tr>")
