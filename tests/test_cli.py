@@ -119,3 +119,20 @@ def test_layers_lists_counts_and_statuses(geodata):
     for name in LAYERS:
         assert name in result.output
     assert "operating 1" in result.output
+
+
+def test_validate_fix_backs_up_repairs_and_prints_a_diff(geodata):
+    geom = {"type": "LineString",
+            "coordinates": [[80.0, 44.0], [80.0, 44.0], [79.0, 43.5], [77.0, 43.2]]}
+    write_layer(geodata, "railways", [feature("rail-one", geom)], [record("railways", "rail-one")])
+    before = (geodata / "railways.geojson").read_bytes()
+    assert runner.invoke(app, ["validate", "-g", str(geodata), "--strict"]).exit_code == 1
+    result = runner.invoke(app, ["validate", "-g", str(geodata), "--fix", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "duplicate-vertex" in result.output
+    assert "--- " in result.output and "+++ " in result.output
+    backups = list((geodata / ".backup").glob("*/railways.geojson"))
+    assert [b.read_bytes() for b in backups] == [before]
+    fixed = json.loads((geodata / "railways.geojson").read_text("utf-8"))["features"][0]
+    assert len(fixed["geometry"]["coordinates"]) == 3
+    assert len(fixed["properties"]["waypoints"]) == 3
