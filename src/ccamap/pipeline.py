@@ -14,7 +14,7 @@ import pandas as pd
 from ccamap import settings
 from ccamap.errors import ValidationError
 from ccamap.export import check_format, render_export, to_postgis, write_export
-from ccamap.io import read_json, text_writer, write_files_atomic
+from ccamap.io import text_writer, write_files_atomic
 from ccamap.join import join_layer
 from ccamap.layers import LAYERS, get_layer
 from ccamap.render import (
@@ -25,6 +25,7 @@ from ccamap.render import (
     render_table,
 )
 from ccamap.report import Report
+from ccamap.spatial import load_boundaries
 from ccamap.validate import validate
 
 __all__ = ["BuildResult", "Dataset", "build", "export", "export_postgis", "load", "load_layer",
@@ -94,7 +95,9 @@ def load_outlines(geodata: str | Path | None = None) -> dict[str, Any] | None:
 
 @functools.lru_cache(maxsize=4)
 def _outlines_cached(path: str, mtime_ns: int) -> dict[str, Any]:
-    boundaries = gpd.GeoDataFrame.from_features(read_json(path)["features"], crs="EPSG:4326")
+    countries = load_boundaries(Path(path)).countries  # parsed once, shared with validation
+    boundaries = gpd.GeoDataFrame({"iso3": list(countries)}, geometry=list(countries.values()),
+                                  crs="EPSG:4326")
     return outlines_for_display(boundaries)
 
 
