@@ -24,6 +24,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from ccamap.layers import LAYERS, STATUS_STYLE, STATUSES, Layer
+from ccamap.validate import parse_field_sources
 
 __all__ = [
     "card_html",
@@ -93,17 +94,6 @@ def _countries_text(codes: list[str] | None) -> str:
     return " → ".join(f"{names[c]} ({c})" for c in codes or [])
 
 
-def _field_sources(text: str | None) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for part in (text or "").split(";"):
-        name, _, value = part.partition("=")
-        for field_name in name.split(","):
-            if field_name.strip() and value.strip():
-                out.setdefault(field_name.strip(), []).extend(
-                    s.strip() for s in value.split(",") if s.strip())
-    return out
-
-
 def _safe_url(url: str) -> str | None:
     return url if url.startswith(("https://", "http://")) else None
 
@@ -126,7 +116,7 @@ def card_html(record: dict[str, Any], layer: Layer, sources: pd.DataFrame) -> st
         if sid not in cited:
             cited.append(sid)
     number = {sid: i for i, sid in enumerate(cited, start=1)}
-    backed = _field_sources(record.get("field_sources"))
+    backed, _ = parse_field_sources(record.get("field_sources"))
 
     def refs(field_name: str) -> str:
         nums = sorted({number[s] for s in backed.get(field_name, []) if s in number})

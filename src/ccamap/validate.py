@@ -39,6 +39,7 @@ __all__ = [
     "check_features",
     "check_join",
     "load_sources",
+    "parse_field_sources",
     "validate",
     "validate_layer",
 ]
@@ -697,22 +698,37 @@ def _check_record(
                          "an id of sources.csv", repr(entry), "coordinate source does not exist")
 
 
-def _parse_field_sources(
-    text: str, fid: str, file: str, report: Report
-) -> dict[str, list[str]]:
-    """Parse ``field=src1,src2; field2=src3``."""
+def parse_field_sources(text: str | None) -> tuple[dict[str, list[str]], list[str]]:
+    """Parse ``field=src1,src2; field2,field3=src3``.
+
+    Returns
+    -------
+    tuple
+        The source ids of each field named, and the parts that could not be parsed.
+    """
     out: dict[str, list[str]] = {}
-    for part in (p.strip() for p in text.split(";")):
+    bad: list[str] = []
+    for part in (p.strip() for p in (text or "").split(";")):
         if not part:
             continue
         name, sep, value = part.partition("=")
         sids = [s.strip() for s in value.split(",") if s.strip()]
         if not sep or not name.strip() or not sids:
-            report.error(file, fid, "field_sources", "field-sources-syntax",
-                         "field=source[,source]; …", repr(part), "cannot parse field_sources")
+            bad.append(part)
             continue
         for field_name in name.split(","):
             out.setdefault(field_name.strip(), []).extend(sids)
+    return out, bad
+
+
+def _parse_field_sources(
+    text: str, fid: str, file: str, report: Report
+) -> dict[str, list[str]]:
+    """Parse ``field_sources``, reporting each part that cannot be parsed."""
+    out, bad = parse_field_sources(text)
+    for part in bad:
+        report.error(file, fid, "field_sources", "field-sources-syntax",
+                     "field=source[,source]; …", repr(part), "cannot parse field_sources")
     return out
 
 
