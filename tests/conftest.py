@@ -12,6 +12,8 @@ import pytest
 from ccamap.layers import LAYERS
 from ccamap.validate import SOURCE_COLUMNS
 
+from _browser import browser  # noqa: F401  (the shared browser fixture)
+
 REPO = Path(__file__).resolve().parents[1]
 
 SOURCES = [

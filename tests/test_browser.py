@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from ccamap.layers import LAYERS
 from ccamap.pipeline import build, load
 from ccamap.render import first_year
 
+from _browser import Page
 from conftest import LINE, POINT, REPO, feature, record, write_layer
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():  # pragma: no cover
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs Debian's chromium: apt-get install chromium")
-    pytest.skip("chromium not installed", allow_module_level=True)
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO / "test-artifacts"
 EVIL = ('<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
         '`${window.__pwned=3}`\\" onmouseover="window.__pwned=4')
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -47,43 +29,6 @@ def real_maps(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def real_data():
     return load(REPO / "geodata")
-
-
-class Page:
-    """A page opened with every non-file request aborted, collecting console errors."""
-
-    def __init__(self, browser, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console",
-                      lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.route("**/*", self._route)
-        self.page.goto(url)
-        self.page.wait_for_selector("html[data-ccamap-ready]", timeout=15000)
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:", "about:")):
-            route.continue_()
-        else:
-            self.requests.append(url)
-            route.abort()
-
-    def js(self, expression: str, arg: object = None):
-        return self.page.evaluate(expression, arg)
-
-    def count(self) -> int:
-        return int(self.page.locator(".ccamap-count").inner_text().split(" of ")[0])
-
-    def paths(self) -> int:
-        """SVG paths drawn in the main map's overlay pane (not the mini-map)."""
-        return int(self.js("() => ccamap.map.getPanes().overlayPane"
-                           ".querySelectorAll('path.leaflet-interactive').length"))
-
-    def close(self) -> None:
-        self.page.close()
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ __all__ = [
     "outlines_for_display",
     "render_map",
     "render_table",
+    "unsafe_elements",
 ]
 
 #: Fields the card shows in its header and key-figure rows rather than in the table.
@@ -258,7 +259,82 @@ class _Raw(branca.element.Element):
         return self.html_text
 
 
-class _DataLayer(folium.map.Layer):
+class _SafeMacro(MacroElement):
+    """A MacroElement whose rendered macros are inserted as text, never compiled again.
+
+    branca's ``MacroElement.render`` wraps the *output* of each macro (``header``, ``html``,
+    ``script``) in a new ``Element``, whose constructor compiles that output as a Jinja
+    template: any ``{{ … }}``, ``{% … %}`` or ``{# … #}`` in the data a macro serialised would run
+    as template code (or vanish, or crash the build). This class renders the macros once, with
+    the data as values, and adds the result as literal text. Every element of a ccamap map
+    derives from it (it sits just above ``MacroElement`` in each class's MRO, so folium's own
+    ``render`` methods still run first).
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        """Render the macros to literal text in the figure, then the children."""
+        figure = self.get_root()
+        if not isinstance(figure, branca.element.Figure):
+            msg = f"expected {type(self).__name__} to be inside a Figure, found no Figure"
+            raise TypeError(msg)
+        module = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = module.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Raw(str(macro(self, kwargs))),
+                                                name=self.get_name())
+        for element in self._children.values():
+            if _plain_macro(element):
+                # A helper folium adds while rendering (e.g. ``ElementAddToElement``): it has
+                # no render of its own, so render its macros the safe way too.
+                _SafeMacro.render(element, **kwargs)  # type: ignore[arg-type]
+            else:
+                element.render(**kwargs)
+
+
+def _plain_macro(element: branca.element.Element) -> bool:
+    """Whether ``element`` is a MacroElement that uses branca's unsafe ``render`` as it is."""
+    return (isinstance(element, MacroElement) and not isinstance(element, _SafeMacro)
+            and type(element).render is MacroElement.render)
+
+
+class _Map(folium.Map, _SafeMacro):
+    """folium's Map, rendered without re-compiling its output."""
+
+
+class _TileLayer(folium.TileLayer, _SafeMacro):
+    """folium's TileLayer, rendered without re-compiling its output."""
+
+
+class _LayerControl(folium.LayerControl, _SafeMacro):
+    """folium's LayerControl, rendered without re-compiling its output."""
+
+
+class _FitBounds(folium.map.FitBounds, _SafeMacro):
+    """folium's FitBounds, rendered without re-compiling its output."""
+
+
+def unsafe_elements(m: folium.Map) -> list[str]:
+    """Return the names of elements of ``m`` whose output branca would compile as a template.
+
+    Every ``MacroElement`` in a ccamap map must be a :class:`_SafeMacro`, or a plain helper
+    that a :class:`_SafeMacro` parent renders safely; the tests use this (after rendering, when
+    folium has added its helpers) to make sure no element slips through.
+    """
+    found: list[str] = []
+
+    def walk(element: branca.element.Element) -> None:
+        if (isinstance(element, MacroElement) and not isinstance(element, _SafeMacro)
+                and not (_plain_macro(element) and isinstance(element._parent, _SafeMacro))):
+            found.append(f"{type(element).__name__} {element.get_name()}")
+        for child in element._children.values():
+            walk(child)
+
+    walk(m)
+    return found
+
+
+class _DataLayer(folium.map.Layer, _SafeMacro):
     """One ccamap layer: a GeoJSON layer drawn by the ccamap runtime (``assets/ccamap.js``)."""
 
     _template = Template(
@@ -277,7 +353,7 @@ class _DataLayer(folium.map.Layer):
         self.data = data
 
 
-class _Outlines(folium.map.Layer):
+class _Outlines(folium.map.Layer, _SafeMacro):
     """The offline vector basemap: country outlines from Natural Earth."""
 
     _template = Template(
@@ -296,7 +372,7 @@ class _Outlines(folium.map.Layer):
         self.data = data
 
 
-class _Runtime(MacroElement):
+class _Runtime(_SafeMacro):
     """Configures the runtime and adds the filter panel and controls (added last)."""
 
     _template = Template(
@@ -473,7 +549,7 @@ def render_map(
         With one toggleable layer per entry, a legend, tooltips, popup cards, filters by
         status, country and year, search, scale bar, full screen, mini-map and measuring.
     """
-    m = folium.Map(location=None, zoom_start=4, tiles=None, control_scale=True)
+    m = _Map(location=None, zoom_start=4, tiles=None, control_scale=True)
     m.default_js = []
     m.default_css = []
     root = m.get_root()
@@ -486,9 +562,9 @@ def render_map(
     root.header.add_child(_Raw(f"<script>{_asset('ccamap.js')}</script>"), name="ccamap_js")
     if outlines is not None:
         _Outlines(outlines).add_to(m)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", control=True,
+    _TileLayer("OpenStreetMap", name="OpenStreetMap (online)", control=True,
                      show=outlines is None).add_to(m)
-    folium.TileLayer(
+    _TileLayer(
         "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
         attr="&copy; OpenStreetMap contributors &copy; CARTO", name="CARTO Light (online)",
         control=True, show=False, subdomains="abcd",
@@ -503,9 +579,9 @@ def render_map(
             bounds = b if bounds is None else [min(bounds[0], b[0]), min(bounds[1], b[1]),
                                                max(bounds[2], b[2]), max(bounds[3], b[3])]
     root.html.add_child(_Raw(_legend_html(layers)), name="ccamap_legend")
-    folium.LayerControl(collapsed=True).add_to(m)
+    _LayerControl(collapsed=True).add_to(m)
     if bounds is not None:
-        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+        m.add_child(_FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]]))
     _Runtime(_runtime_config(layers)).add_to(m)
     return m
 
