@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ccamap.validate import Report
 
-__all__ = ["CcamapError", "ExportError", "LoadError", "UsageError", "ValidationError"]
+__all__ = ["CcamapError", "ExportError", "LoadError", "UnsafeOutputError", "UsageError",
+           "ValidationError"]
 
 
 class CcamapError(Exception):
@@ -70,3 +71,7 @@ class UsageError(CcamapError):
 
 class ExportError(CcamapError):
     """An export could not be written."""
+
+
+class UnsafeOutputError(CcamapError):
+    """An output location would overwrite or replace the source data (or lies inside it)."""

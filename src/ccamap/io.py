@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
+import errno
+import fcntl
 import io as _io
 import json
 import os
+import re
 import secrets
+import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -15,11 +21,13 @@ from typing import IO, Any
 
 import pandas as pd
 
+from ccamap import settings
 from ccamap.errors import LoadError
 from ccamap.report import Report
 
 __all__ = [
     "atomic_write",
+    "publish_tree",
     "read_attribute_table",
     "read_feature_collection",
     "read_json",
@@ -51,9 +59,21 @@ def _decode_utf8(path: Path, data: bytes, report: Report | None) -> str:
                         hint="save the file as UTF-8, not GBK, CP1251 or Latin-1") from None
 
 
+def _over_limit(path: Path, what: str, setting: str, found: int, *, line: int | None = None,
+                column: int | None = None) -> LoadError:
+    """Return the error for an input over one of the ceilings in :mod:`ccamap.settings`."""
+    limit = getattr(settings, setting)
+    return LoadError(str(path), f"at most {limit:,} {what} (limit ccamap.settings.{setting})",
+                     f"{found:,}", line=line, column=column, code="limit",
+                     hint=f"raise ccamap.settings.{setting} if this input is genuine")
+
+
 def _read_text(path: Path, report: Report | None) -> str:
     """Read a file as strict UTF-8 text (a BOM is skipped and reported)."""
     try:
+        size = path.stat().st_size
+        if size > settings.MAX_FILE_BYTES:
+            raise _over_limit(path, "bytes in a file", "MAX_FILE_BYTES", size)
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(str(path), "a readable file", str(exc.strerror), code="unreadable") \
@@ -100,12 +120,85 @@ def read_json(path: str | os.PathLike[str], *, report: Report | None = None) -> 
     except json.JSONDecodeError as exc:
         raise LoadError(str(path), "valid JSON", exc.msg, line=exc.lineno, column=exc.colno,
                         code="json-syntax") from None
+    except RecursionError:
+        raise _over_limit(path, "levels of nested arrays and objects", "MAX_NESTING",
+                          _nesting_depth(text)) from None
     except ValueError as exc:
         line, column = _locate(text, str(exc))
         expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
         code = "json-duplicate-key" if "twice" in found else "json-constant"
         raise LoadError(str(path), expected, found, line=line, column=column,
                         code=code) from None
+
+
+def _nesting_depth(text: str) -> int:
+    """Return the deepest bracket nesting of a JSON text (strings skipped), for messages."""
+    depth = deepest = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a parsed JSON value, counted up to ``limit + 1`` at most."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            level += 1
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            stack.extend((v, level) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _positions(coords: Any) -> int:
+    """How many positions a GeoJSON ``coordinates`` member holds (0 if it is malformed)."""
+    if not isinstance(coords, list) or not coords:
+        return 0
+    if not isinstance(coords[0], list):
+        return 1
+    if not coords[0] or not isinstance(coords[0][0], list):
+        return len(coords)
+    return sum(_positions(part) for part in coords)
+
+
+def _check_feature_limits(path: Path, features: list[Any]) -> None:
+    """Refuse a feature list over the ceilings of :mod:`ccamap.settings` before any other work."""
+    if len(features) > settings.MAX_FEATURES:
+        raise _over_limit(path, "features in a file", "MAX_FEATURES", len(features))
+    for index, feat in enumerate(features):
+        if not isinstance(feat, dict):
+            continue
+        props = feat.get("properties")
+        fid = props.get("id") if isinstance(props, dict) else None
+        where = f"feature {index}" + (f" (id {fid!r})" if isinstance(fid, str) else "")
+        geometry = feat.get("geometry")
+        if isinstance(geometry, dict):
+            count = _positions(geometry.get("coordinates"))
+            if geometry.get("type") == "GeometryCollection":
+                count = sum(_positions(g.get("coordinates")) for g in
+                            geometry.get("geometries") or [] if isinstance(g, dict))
+            if count > settings.MAX_VERTICES:
+                raise _over_limit(path, f"vertices in one feature, {where}", "MAX_VERTICES",
+                                  count)
+        if not isinstance(props, dict):
+            continue
+        depth = _depth(props, settings.MAX_NESTING)
+        if depth > settings.MAX_NESTING:
+            raise _over_limit(path, f"levels of nesting in the properties of {where}",
+                              "MAX_NESTING", depth)
+        for key, value in props.items():
+            for text in (value if isinstance(value, list) else [value, key]):
+                if isinstance(text, str) and len(text) > settings.MAX_FIELD_CHARS:
+                    raise _over_limit(path, f"characters in property {key[:40]!r} of {where}",
+                                      "MAX_FIELD_CHARS", len(text))
 
 
 def _locate(text: str, message: str) -> tuple[int | None, int | None]:
@@ -168,6 +261,7 @@ def read_feature_collection(
     if not isinstance(doc.get("features"), list):
         raise LoadError(str(path), "a 'features' array", _json_type(doc.get("features")),
                         code="geojson-type")
+    _check_feature_limits(Path(path), doc["features"])
     return doc
 
 
@@ -192,11 +286,24 @@ def read_attribute_table(
     path = Path(path)
     text = _read_text(path, report)
     reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
+    previous = csv.field_size_limit(settings.MAX_FIELD_CHARS)
+    rows: list[list[str]] = []
     try:
-        rows = list(reader)
+        for row in reader:
+            rows.append(row)
+            if len(rows) == 1 and len(row) > settings.MAX_COLUMNS:
+                raise _over_limit(path, "columns in a table", "MAX_COLUMNS", len(row), line=1)
+            if len(rows) > settings.MAX_FEATURES + 1:
+                raise _over_limit(path, "rows in a table", "MAX_FEATURES", len(rows) - 1)
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            longest = max((len(c) for c in _row_at(text, reader.line_num)), default=0)
+            raise _over_limit(path, "characters in one cell", "MAX_FIELD_CHARS", longest,
+                              line=reader.line_num) from None
         raise LoadError(str(path), "well-formed CSV", str(exc), line=reader.line_num,
                         column=1, code="csv-row") from None
+    finally:
+        csv.field_size_limit(previous)
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise LoadError(str(path), "a header row", "an empty file", code="csv-header")
     header = rows[0]
@@ -213,6 +320,19 @@ def read_attribute_table(
         raise LoadError(str(path), "unique column names", f"{dupes} repeated", line=1,
                         column=1, code="csv-header")
     return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def _row_at(text: str, line: int) -> list[str]:
+    """Return the cells of the CSV record ending at ``line`` (no field limit; for messages)."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        reader = csv.reader(_io.StringIO(text, newline=""))
+        for row in reader:
+            if reader.line_num >= line:
+                return row
+        return []
+    finally:
+        csv.field_size_limit(previous)
 
 
 @contextlib.contextmanager
@@ -310,3 +430,140 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` atomically (UTF-8)."""
     with atomic_write(path) as fh:
         fh.write(text)
+
+
+_STAGE = "ccamap-new"
+_OLD = "ccamap-old"
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directory entries in one step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns ``False`` where the system cannot (no such call, or a file system that does not
+    support it), so the caller can fall back to two renames.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` (one build at a time publishes beside it)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # some file systems cannot sync a directory
+        _fsync(path)
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Remove the staging and old directories that a killed build left beside ``out``.
+
+    If a build was killed between the two renames of the fallback switch, ``out`` is missing
+    and the previous complete set waits under its old name: it is put back.
+    """
+    parent, name = out.parent, out.name
+    olds = sorted(parent.glob(f".{name}.{_OLD}-*"))
+    if not out.exists() and not out.is_symlink() and olds:
+        os.rename(olds.pop(), out)
+    for leftover in (*parent.glob(f".{name}.{_STAGE}-*"), *olds):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _carry_over(old: Path, stage: Path, skip: set[Path]) -> None:
+    """Hard-link (or copy) every regular file of ``old`` that the new set does not replace."""
+    for root, dirs, files in os.walk(old):
+        rel_root = Path(root).relative_to(old)
+        dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink()]
+        for name in files:
+            source = Path(root) / name
+            rel = rel_root / name
+            if rel in skip or source.is_symlink() or not source.is_file():
+                continue  # links are not carried: a link could lead the new set elsewhere
+            target = stage / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copy2(source, target)
+
+
+def publish_tree(
+    out: str | os.PathLike[str], writers: Mapping[Path, Callable[[Path], None]]
+) -> list[Path]:
+    """Write a whole set of files into directory ``out`` so that it switches in one step.
+
+    Every file is written into a new hidden directory beside ``out`` (``.<out>.ccamap-new-…``),
+    together with the files of the previous set that are not replaced (hard links), then synced;
+    only then does the new directory take the place of ``out``, in one atomic exchange of the two
+    directory entries. A reader, or a build killed at any moment, sees exactly the old set or
+    exactly the new one. The next build removes whatever a killed build left beside ``out``.
+
+    Parameters
+    ----------
+    out
+        The directory to publish (created if missing; a symlink to a directory is followed).
+    writers
+        For each path relative to ``out``, a function that writes the file's complete content
+        to the path it is given.
+
+    Returns
+    -------
+    list of Path
+        The files written, as paths under ``out``.
+    """
+    out = Path(out)
+    if out.is_symlink():
+        out = out.resolve()
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rels = [Path(rel) for rel in writers]
+    for rel in rels:
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            msg = f"expected a path inside {out}, found {str(rel)!r}"
+            raise ValueError(msg)
+    with _locked(out.parent):
+        _clean_leftovers(out)
+        stage = out.parent / f".{out.name}.{_STAGE}-{secrets.token_hex(6)}"
+        stage.mkdir()
+        try:
+            for rel, write in zip(rels, writers.values(), strict=True):
+                target = stage / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write(target)
+                _fsync(target)
+            if out.is_dir():
+                _carry_over(out, stage, set(rels))
+                shutil.copymode(out, stage)
+            for directory in {(stage / rel).parent for rel in rels} | {stage}:
+                _fsync_dir(directory)
+            if not out.exists():
+                os.rename(stage, out)
+            elif _exchange(stage, out):
+                shutil.rmtree(stage, ignore_errors=True)  # ``stage`` now holds the old set
+            else:
+                old = out.parent / f".{out.name}.{_OLD}-{secrets.token_hex(6)}"
+                os.rename(out, old)
+                os.rename(stage, out)
+                shutil.rmtree(old, ignore_errors=True)
+            _fsync_dir(out.parent)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+    return [out / rel for rel in rels]

@@ -12,9 +12,9 @@ import geopandas as gpd
 import pandas as pd
 
 from ccamap import settings
-from ccamap.errors import ValidationError
+from ccamap.errors import UnsafeOutputError, ValidationError
 from ccamap.export import check_format, render_export, to_postgis, write_export
-from ccamap.io import text_writer, write_files_atomic
+from ccamap.io import publish_tree, text_writer
 from ccamap.join import join_layer
 from ccamap.layers import LAYERS, get_layer
 from ccamap.render import (
@@ -158,13 +158,30 @@ def build(
         Inline Leaflet and every other asset so the maps render with no network.
     """
     out = Path(out) if out is not None else settings.MAPS_DIR
+    _check_build_out(out, Path(geodata) if geodata is not None else settings.GEODATA_DIR)
     data = load(geodata, layers, strict=strict)
     pages = render_maps(data, all_layers=not layers, offline=offline,
                         outlines=load_outlines(geodata))
-    files = {out / name: text for name, text in pages.items()}
-    files.update(render_export(data.layers, data.sources, "geojson", out / "export"))
-    written = write_files_atomic({path: text_writer(text) for path, text in files.items()})
+    files = {Path(name): text for name, text in pages.items()}
+    exports = render_export(data.layers, data.sources, "geojson", out / "export")
+    files.update({path.relative_to(out): text for path, text in exports.items()})
+    written = publish_tree(out, {path: text_writer(text) for path, text in files.items()})
     return BuildResult(written=written, report=data.report)
+
+
+def _check_build_out(out: Path, geodata: Path) -> None:
+    """Refuse a maps directory that is, contains or lies inside the data directory.
+
+    A build replaces the whole maps directory in one step: pointed at the data (or at a folder
+    that holds it) it would replace the data.
+    """
+    real_out, real_data = out.resolve(), geodata.resolve()
+    if real_out == real_data or real_data.is_relative_to(real_out) \
+            or real_out.is_relative_to(real_data):
+        msg = (f"{out}: expected a maps directory apart from the data directory {geodata}, found "
+               f"one that {'contains' if real_data.is_relative_to(real_out) else 'is inside'} "
+               "it (a build replaces its whole output directory)")
+        raise UnsafeOutputError(msg)
 
 
 def export(

@@ -271,7 +271,7 @@ class _SafeMacro(MacroElement):
     ``render`` methods still run first).
     """
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Render the macros to literal text in the figure, then the children."""
         figure = self.get_root()
         if not isinstance(figure, branca.element.Figure):

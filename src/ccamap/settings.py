@@ -48,3 +48,26 @@ BORDER_PORT_DISTANCE_KM: float = 10.0
 
 #: How far (km) from a railway's border crossing a rail border port must lie.
 RAIL_CROSSING_PORT_KM: float = 15.0
+
+# Ceilings on input. Each is checked before any expensive work, and going over one is an error
+# that names the file, the ceiling (by its setting) and the value found. Raise them here for
+# larger data; they exist so that no input can make ccamap hang or exhaust memory.
+
+#: Largest geodata file (bytes) that is read at all.
+MAX_FILE_BYTES: int = 1024**3
+
+#: Longest text (characters) in one CSV cell or one GeoJSON string (names, descriptions…).
+MAX_FIELD_CHARS: int = 100_000
+
+#: Most columns an attribute table may have.
+MAX_COLUMNS: int = 500
+
+#: Most features in one GeoJSON file, and most rows in one attribute table.
+MAX_FEATURES: int = 1_000_000
+
+#: Most vertices in one feature's geometry.
+MAX_VERTICES: int = 200_000
+
+#: Deepest nesting of JSON arrays and objects in a feature's properties (geometry coordinates are
+#: checked by their own rules).
+MAX_NESTING: int = 16

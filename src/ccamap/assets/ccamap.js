@@ -337,8 +337,13 @@
     minimap(map).addTo(map);
     ccamap.applyFilters();
     function fromHash() {
-      var m = /[#&]id=([^&]+)/.exec(window.location.hash);
-      if (m) { ccamap.focusId(decodeURIComponent(m[1])); }
+      // The fragment is the reader's (or a link's) text: a malformed escape ("#id=%") or an
+      // unknown id is ignored, never thrown, and the id is only ever compared, never inserted.
+      var m = /[#&]id=([^&]*)/.exec(window.location.hash);
+      if (!m) { return; }
+      var id;
+      try { id = decodeURIComponent(m[1]); } catch (e) { id = m[1]; }
+      ccamap.focusId(id);  // compares ids only: an unknown one finds nothing
     }
     window.addEventListener("hashchange", fromHash);
     fromHash();
