@@ -4,7 +4,7 @@ The only outcomes allowed for loading are a dataset (with a report) or a ``Ccama
 message; a build that fails writes nothing. Each example runs under a time limit (no hangs).
 And load → export (GeoJSON) → load gives back the same features and values.
 
-Examples per run: 50 + 50 + 40 + 40 + 10 = 190 (see ``max_examples`` below).
+Examples per run: 50 + 50 + 40 + 40 + 10 + 20 = 210 (see ``max_examples`` below).
 """
 
 from __future__ import annotations
@@ -117,6 +117,11 @@ geometries = st.one_of(
     st.builds(lambda c: {"type": "LineString", "coordinates": c},
               st.lists(region_position, min_size=0, max_size=5)),
     st.builds(lambda c: {"type": "Point", "coordinates": c}, region_position),
+    # positions nested too deep or too shallow for the type ("nested coordinates in a LineString")
+    st.builds(lambda t, c: {"type": t, "coordinates": c},
+              st.sampled_from(["Point", "LineString", "MultiLineString"]),
+              st.recursive(region_position, lambda inner: st.lists(inner, min_size=1,
+                                                                   max_size=3), max_leaves=8)),
 )
 ids = st.one_of(st.sampled_from(["rail-one", "rail-two", "powe-one", " rail-one", "RAIL-ONE",
                                  "rail-оne", ""]),
@@ -205,6 +210,33 @@ def test_failed_build_writes_nothing(feats):
             else:
                 assert sorted(p.name for p in result.written) == sorted(
                     p.name for p in out.rglob("*") if p.is_file())
+
+
+@settings(FUZZ, max_examples=20)
+@given(layer=st.sampled_from(list(LAYERS)), code=st.integers(0xD800, 0xDFFF),
+       where=st.sampled_from(["waypoint", "id", "key", "value"]))
+def test_lone_surrogate_escapes_are_load_errors(layer, code, where):
+    """A ``\\uD800``-``\\uDFFF`` escape that is not half of a pair: a clear error, no crash."""
+    with tiny_geodata() as root:
+        path = root / f"{layer}.geojson"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        props = doc["features"][0]["properties"]
+        marker = "SURROGATE"
+        if where == "waypoint":
+            props["waypoints"][0] = marker
+        elif where == "id":
+            props["id"] = marker
+        elif where == "key":
+            props[marker] = "x"
+        else:
+            props["extra"] = marker
+        path.write_text(json.dumps(doc).replace(marker, f"\\u{code:04x}"), encoding="utf-8")
+        out = root.parent / "maps"
+        with time_limit(60), pytest.raises(CcamapError) as info:
+            build(root, out)
+        assert "[json-surrogate]" in str(info.value)
+        assert f"\\u{code:04x}" in str(info.value)
+        assert not out.exists()
 
 
 # --------------------------------------------------------------------------- round trip

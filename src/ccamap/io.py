@@ -114,7 +114,7 @@ def read_json(path: str | os.PathLike[str], *, report: Report | None = None) -> 
     path = Path(path)
     text = _read_text(path, report)
     try:
-        return json.loads(
+        doc = json.loads(
             text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
         )
     except json.JSONDecodeError as exc:
@@ -129,6 +129,37 @@ def read_json(path: str | os.PathLike[str], *, report: Report | None = None) -> 
         code = "json-duplicate-key" if "twice" in found else "json-constant"
         raise LoadError(str(path), expected, found, line=line, column=column,
                         code=code) from None
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then look at every string
+        _check_surrogates(path, text, doc)
+    return doc
+
+
+#: A ``\uD800``–``\uDFFF`` escape: half of a UTF-16 pair, text only when paired.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _check_surrogates(path: Path, text: str, doc: Any) -> None:
+    """Refuse a string holding a lone surrogate: it is no character and cannot be written."""
+    stack = [doc]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                escape = f"\\u{ord(item[exc.start]):04x}"
+                idx = text.lower().find(escape)
+                line = text.count("\n", 0, idx) + 1 if idx >= 0 else None
+                column = idx - text.rfind("\n", 0, idx) if idx >= 0 else None
+                raise LoadError(str(path), "text of Unicode characters",
+                                f"the lone surrogate escape {escape} in {item[:40]!r}",
+                                line=line, column=column, code="json-surrogate",
+                                hint="a \\uD800-\\uDFFF escape must be half of a pair") from None
 
 
 def _nesting_depth(text: str) -> int:

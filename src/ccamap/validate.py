@@ -93,6 +93,33 @@ def _position_problem(pos: Any) -> str | None:
     return None
 
 
+#: How many levels of arrays each geometry type's ``coordinates`` has (a position is one).
+_COORDINATE_DEPTH = {"Point": 1, "MultiPoint": 2, "LineString": 2, "MultiLineString": 3,
+                     "Polygon": 3, "MultiPolygon": 4}
+_COORDINATE_SHAPE = {"Point": "one position", "MultiPoint": "an array of positions",
+                     "LineString": "an array of positions",
+                     "MultiLineString": "an array of arrays of positions",
+                     "Polygon": "an array of rings of positions",
+                     "MultiPolygon": "an array of polygons of rings of positions"}
+
+
+def _nesting_problem(coords: Any, depth: int) -> str | None:
+    """Say how ``coords`` departs from ``depth`` levels of arrays, or ``None`` if it does not."""
+    level, items = 1, [coords]
+    while level < depth:
+        below = []
+        for item in items:
+            for child in item:
+                if not isinstance(child, list):
+                    return f"a number or {type(child).__name__} at depth {level}"
+                below.append(child)
+        items, level = below, level + 1
+    for item in items:
+        if any(isinstance(value, list) for value in item):
+            return f"arrays nested deeper than {depth} level{'s' if depth > 1 else ''}"
+    return None
+
+
 def _positions(coords: Any) -> list[Any]:
     """Flatten nested GeoJSON coordinates into positions (anything not a list is a position)."""
     if isinstance(coords, list) and coords and isinstance(coords[0], list):
@@ -233,6 +260,12 @@ def _check_feature(
     if coords == [] or all(part == [] for part in coords):
         report.error(file, fid, "geometry", "empty-geometry", "a non-empty geometry",
                      f"empty {gtype}", "geometry is empty")
+        return None
+    nesting = _nesting_problem(coords, _COORDINATE_DEPTH.get(gtype, 1))
+    if nesting:
+        report.error(file, fid, "geometry", "coordinates",
+                     f"{gtype} coordinates as {_COORDINATE_SHAPE.get(gtype, 'positions')}",
+                     nesting, "coordinates nested wrongly for the geometry type")
         return None
     for pos in _positions(coords):
         problem = _position_problem(pos)
