@@ -10,8 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from ccamap.errors import ValidationError
 from ccamap.layers import LAYERS
-from ccamap.pipeline import build
+from ccamap.pipeline import build, load
 from ccamap.render import card_html
 from ccamap.validate import validate
 
@@ -138,3 +139,33 @@ def test_any_fragment_is_survived(browser, geodata, tmp_path):
         assert [e for e in page.errors if "Failed to load resource" not in e] == []
     finally:
         page.close()
+
+
+def test_markup_in_kml_descriptions_is_escaped(geodata, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from ccamap.export import write_export
+
+    write_layer(geodata, "railways", [feature("rail-one", LINE)],
+                [record("railways", "rail-one", name=EVIL, description=EVIL)])
+    data = load(geodata)
+    write_export(data.layers, data.sources, "kml", tmp_path)
+    root = ET.parse(tmp_path / "ccamap.kml").getroot()
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    placemark = next(p for p in root.iterfind(".//k:Placemark", ns)
+                     if p.findtext("k:name", namespaces=ns) == EVIL)
+    description = placemark.findtext("k:description", namespaces=ns)
+    # the description is the card's HTML: the value inside it is escaped, never markup
+    assert "<script>" not in description and "<img" not in description
+    assert "&lt;script&gt;window.__pwned=2&lt;/script&gt;" in description
+
+
+@pytest.mark.parametrize("fid", ["../../etc/passwd", "rail-one/../../x", "..", "rail-one\x00",
+                                 "/abs/rail"])
+def test_ids_cannot_traverse_paths(geodata, tmp_path, fid):
+    write_layer(geodata, "railways", [feature(fid, LINE)], [record("railways", fid)])
+    out = tmp_path / "site" / "maps"
+    with pytest.raises(ValidationError) as info:
+        build(geodata, out)
+    assert "[id-format]" in str(info.value)
+    assert sorted(p.name for p in tmp_path.rglob("*") if "geodata" not in p.parts) == []
