@@ -1,0 +1,252 @@
+"""ccamap at scale, side by side with ``geopandas.explore`` in the same run.
+
+Generates valid synthetic geodata from a fixed seed (N railways: random walks of 50–500 vertices
+inside Kazakhstan, and N power plants; every record and vertex sourced), then measures:
+
+- ``ccamap validate`` and ``ccamap build`` in fresh processes: wall and CPU time, peak RSS;
+- the railways page: bytes, bytes per vertex; in Chromium with the network blocked, the time from
+  navigation to every feature drawn, one zoom step, and a card opened from a click;
+- the same railways layer through ``geopandas.explore`` (build time, page bytes, drawn, zoom),
+
+and prints ccamap/explore ratios. ``--json FILE`` writes the figures too.
+
+Usage: python benchmarks/scale.py [--sizes 1000 10000] [--large] [--json out.json]
+(``--large`` adds 100,000 lines; needs ``pip install -e '.[bench]'``.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from maps import ARGS, serve_from_packages  # noqa: E402
+
+from ccamap.layers import LAYERS, STATUSES  # noqa: E402
+
+SEED = 20261123
+BOX = (62.0, 44.5, 78.0, 49.5)  # inside Kazakhstan: every walk stays in one country
+
+
+def _walk(rng: random.Random, n: int) -> list[list[float]]:
+    x, y = rng.uniform(BOX[0], BOX[2]), rng.uniform(BOX[1], BOX[3])
+    heading = rng.uniform(0, 2 * math.pi)
+    out = []
+    for _ in range(n):
+        out.append([round(x, 5), round(y, 5)])
+        heading += rng.gauss(0, 0.35)
+        step = rng.uniform(0.004, 0.02)
+        x, y = x + step * math.cos(heading), y + step * math.sin(heading)
+        if not BOX[0] < x < BOX[2]:
+            heading = math.pi - heading
+            x = min(max(x, BOX[0] + 0.01), BOX[2] - 0.01)
+        if not BOX[1] < y < BOX[3]:
+            heading = -heading
+            y = min(max(y, BOX[1] + 0.01), BOX[3] - 0.01)
+    return out
+
+
+def generate(root: Path, n: int) -> int:
+    """Write synthetic geodata for ``n`` lines and ``n`` points; return the vertex count."""
+    rng = random.Random(SEED + n)
+    root.mkdir(parents=True)
+    shutil.copy(REPO / "geodata" / "boundaries.geojson", root)
+    with (root / "sources.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "title", "publisher", "date", "url", "kind"])
+        w.writerow(["bench", "Synthetic benchmark data", "ccamap", "2026",
+                    "https://example.org/bench", "dataset"])
+    vertices = 0
+    statuses = [s for s in STATUSES if s != "announced"]
+    for name, layer in LAYERS.items():
+        features, rows = [], []
+        count = n if name in ("railways", "power_plants") else 0
+        for i in range(count):
+            fid = f"{'rail' if layer.is_line else 'pp'}-s{i:06d}"
+            if layer.is_line:
+                coords = _walk(rng, rng.randint(50, 500))
+                geom = {"type": "LineString", "coordinates": coords}
+            else:
+                coords = [_walk(rng, 1)[0]]
+                geom = {"type": "Point", "coordinates": coords[0]}
+            vertices += len(coords)
+            features.append({"type": "Feature", "geometry": geom, "properties": {
+                "id": fid, "waypoints": [f"P{j}" for j in range(len(coords))],
+                "coordinate_sources": ["bench"] * len(coords)}})
+            row = dict.fromkeys(layer.columns, "")
+            row.update(id=fid, name=f"Synthetic {fid}", countries="KAZ",
+                       status=rng.choice(statuses), status_year=str(rng.randint(2000, 2025)),
+                       description="Synthetic feature for the scale benchmark.",
+                       geometry_precision="schematic" if layer.is_line else "approximate",
+                       sources="bench", field_sources="status=bench; status_year=bench")
+            if name == "power_plants":
+                row.update(technology=rng.choice(["wind", "solar", "hydro", "gas"]),
+                           capacity=str(rng.randint(5, 1000)), capacity_unit="MW")
+                row["field_sources"] += "; technology=bench; capacity=bench"
+            rows.append(row)
+        (root / f"{name}.geojson").write_text(json.dumps(
+            {"type": "FeatureCollection", "features": features}), encoding="utf-8")
+        with (root / f"{name}.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=layer.columns)
+            w.writeheader()
+            w.writerows(rows)
+    return vertices
+
+
+_WRAPPER = """
+import atexit, json, os, resource, sys
+def _report():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    with open(os.environ["CCAMAP_BENCH_USAGE"], "w") as fh:
+        json.dump({"cpu_s": u.ru_utime + u.ru_stime, "peak_rss_gb": u.ru_maxrss / 1024**2}, fh)
+atexit.register(_report)
+sys.argv = sys.argv[1:]
+code = sys.argv.pop(0)
+exec(compile(code, "<bench>", "exec"))
+"""
+
+
+def _timed(code: str, args: list[str]) -> dict[str, float]:
+    """Run ``code`` in a fresh process: wall and CPU seconds, its own peak RSS (GB), exit."""
+    import os
+
+    with tempfile.NamedTemporaryFile(suffix=".json") as usage:
+        env = dict(os.environ, CCAMAP_BENCH_USAGE=usage.name)
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _WRAPPER, code, *args], env=env,
+                              check=False, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        figures = json.loads(Path(usage.name).read_text() or "{}")
+    return {"wall_s": wall, **figures, "exit": proc.returncode}
+
+
+def run(args: list[str]) -> dict[str, float]:
+    """A ccamap command in a fresh process."""
+    code = ("import sys; from ccamap.cli import main; sys.argv = ['ccamap', *sys.argv]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    sys.exit(e.code)")
+    return _timed(code, args)
+
+
+def explore_build(root: Path, out: Path) -> dict[str, float]:
+    """geopandas.explore of the railways layer alone, in a fresh process."""
+    code = (
+        "import geopandas as gpd, pandas as pd\n"
+        f"g = gpd.read_file({str(root / 'railways.geojson')!r})\n"
+        f"a = pd.read_csv({str(root / 'railways.csv')!r}, dtype=str)\n"
+        "g = g[['id', 'geometry']].merge(a[['id', 'name', 'status', 'status_year', "
+        "'description']], on='id')\n"
+        f"g.explore(tooltip='name', popup=True).save({str(out)!r})\n"
+    )
+    return _timed(code, [])
+
+
+def in_browser(browser: Any, url: str, total: int, *, ccamap_page: bool) -> dict[str, float]:
+    """Time to every feature drawn, one zoom step, and (ccamap) a card after a click."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.route("**/*", serve_from_packages)
+    page.goto(url, timeout=600_000)
+    page.wait_for_function(
+        """(n) => (window.ccamap ? window.ccamap.ready : true) && (
+            document.querySelector('.leaflet-overlay-pane canvas') !== null
+            || document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive,'
+                                         + ' .leaflet-marker-pane > *').length >= n)""",
+        arg=total, polling="raf", timeout=600_000)
+    drawn = page.evaluate("() => performance.now()")
+    zoom = page.evaluate("""() => new Promise((done) => {
+        const map = window.ccamap ? window.ccamap.map : Object.values(window).find(
+            (v) => v && v._container && v.getZoom);
+        const t0 = performance.now();
+        map.once('zoomend', () => requestAnimationFrame(() => requestAnimationFrame(
+            () => done(performance.now() - t0))));
+        map.setZoom(map.getZoom() + 1, {animate: false});
+    })""")
+    card = float("nan")
+    if ccamap_page:  # from the call to the card in the DOM, timed in the page
+        card = page.evaluate("""() => new Promise((done) => {
+            const t0 = performance.now();
+            ccamap.focusId(ccamap.entries[0].feature.properties.id);
+            const check = () => document.querySelector('.ccamap-card')
+                ? done(performance.now() - t0) : requestAnimationFrame(check);
+            check();
+        })""")
+    page.close()
+    return {"drawn_ms": drawn, "zoom_ms": zoom, "card_ms": card}
+
+
+def measure(n: int, tmp: Path, browser: Any) -> dict[str, Any]:
+    root = tmp / f"geodata-{n}"
+    vertices = generate(root, n)
+    line_vertices = sum(len(f["geometry"]["coordinates"]) for f in json.loads(
+        (root / "railways.geojson").read_text(encoding="utf-8"))["features"])
+    out = tmp / f"maps-{n}"
+    result: dict[str, Any] = {"lines": n, "points": n, "vertices": vertices}
+    result["validate"] = run(["validate", "--geodata", str(root)])
+    result["build"] = run(["build", "--geodata", str(root), "--out", str(out)])
+    page = out / "railways.html"
+    result["railways_page_bytes"] = page.stat().st_size
+    result["bytes_per_vertex"] = page.stat().st_size / line_vertices
+    result["explore_build"] = explore_build(root, tmp / f"explore-{n}.html")
+    result["explore_page_bytes"] = (tmp / f"explore-{n}.html").stat().st_size
+    result["ccamap_browser"] = in_browser(browser, page.as_uri(), n, ccamap_page=True)
+    result["explore_browser"] = in_browser(browser, (tmp / f"explore-{n}.html").as_uri(), n,
+                                           ccamap_page=False)
+    return result
+
+
+def report(r: dict[str, Any]) -> None:
+    b, e = r["build"], r["explore_build"]
+    cb, eb = r["ccamap_browser"], r["explore_browser"]
+    print(f"\n{r['lines']:,} lines + {r['points']:,} points ({r['vertices']:,} vertices)")
+    print(f"  validate          {r['validate']['wall_s']:8.1f} s   "
+          f"peak {r['validate']['peak_rss_gb']:.2f} GB   exit {r['validate']['exit']}")
+    print(f"  build (all pages) {b['wall_s']:8.1f} s wall {b['cpu_s']:8.1f} s CPU   "
+          f"peak {b['peak_rss_gb']:.2f} GB   exit {b['exit']}")
+    print(f"  explore (railways){e['wall_s']:8.1f} s wall {e['cpu_s']:8.1f} s CPU   "
+          f"peak {e['peak_rss_gb']:.2f} GB")
+    print(f"  railways page     {r['railways_page_bytes']:>12,} B "
+          f"({r['bytes_per_vertex']:.1f} B/vertex); explore {r['explore_page_bytes']:,} B")
+    print(f"  drawn             ccamap {cb['drawn_ms']:8.0f} ms   explore {eb['drawn_ms']:8.0f} ms")
+    print(f"  zoom              ccamap {cb['zoom_ms']:8.0f} ms   explore {eb['zoom_ms']:8.0f} ms")
+    print(f"  card after click  ccamap {cb['card_ms']:8.0f} ms")
+    print(f"  ratios ccamap/explore: build {b['wall_s'] / e['wall_s']:.2f}x, page "
+          f"{r['railways_page_bytes'] / r['explore_page_bytes']:.2f}x, drawn "
+          f"{cb['drawn_ms'] / eb['drawn_ms']:.2f}x, zoom {cb['zoom_ms'] / eb['zoom_ms']:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--large", action="store_true", help="add 100,000 lines")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    sizes = [*args.sizes, *([100_000] if args.large else [])]
+    from playwright.sync_api import sync_playwright
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        for n in sizes:
+            results.append(measure(n, Path(tmp), browser))
+            report(results[-1])
+        browser.close()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print("\none run per size (a noisy machine: orders of magnitude are what matter)")
+
+
+if __name__ == "__main__":
+    main()
