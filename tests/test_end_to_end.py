@@ -61,7 +61,8 @@ def test_every_record_is_sourced_with_a_precision():
     for name, layer in LAYERS.items():
         table = read_attribute_table(GEODATA / f"{name}.csv")
         assert (table["sources"].str.strip() != "").all(), name
-        assert table["geometry_precision"].isin(["exact", "approximate", "schematic"]).all()
+        precisions = ["exact", "approximate", "locality", "schematic"]
+        assert table["geometry_precision"].isin(precisions).all()
         if not layer.is_line:  # a schematic point sits on its parent's schematic line
             schematic = table[table["geometry_precision"] == "schematic"]
             assert (schematic.get("parent_id", schematic["id"].map(lambda _: "")) != "").all()

@@ -155,3 +155,30 @@ def test_all_problems_are_gathered(geodata):
     report, inputs, _ = validate(geodata)
     assert {"status-vocabulary", "json-syntax"} <= set(report.codes())
     assert "pipelines" not in inputs and "railways" in inputs
+
+
+def _check_point(fid, geometry_feature, precision="locality"):
+    row = record("sites", fid, geometry_precision=precision)
+    report = Report()
+    typed = check_attributes(pd.DataFrame([row], dtype=object), LAYERS["sites"], "s.csv",
+                             report)
+    geoms = check_features(fc(geometry_feature), LAYERS["sites"], "s.geojson", report)
+    check_join(geoms, typed, LAYERS["sites"], ("s.geojson", "s.csv"), SOURCE_TABLE, report)
+    return report
+
+
+def test_locality_point_must_name_its_place():
+    good = _check_point("site-a", feature("site-a", POINT, waypoints=["Almaty"]))
+    assert good.errors == []
+    for waypoints in ([], [""], ["  "], [None]):
+        report = _check_point("site-b", feature("site-b", POINT, waypoints=waypoints))
+        located = [(p.file, p.feature_id, p.field) for p in report.errors
+                   if p.code == "locality-place"]
+        assert located == [("s.geojson", "site-b", "waypoints")], (waypoints, report.codes())
+    # a locality point without a coordinate source is reported like any other point
+    report = _check_point("site-c", feature("site-c", POINT, waypoints=["Almaty"],
+                                            coordinate_sources=[]))
+    assert "coordinate-sources" in report.codes()
+    # the same unnamed point is not a locality error when it claims another precision
+    report = _check_point("site-d", feature("site-d", POINT, waypoints=[""]), "approximate")
+    assert "locality-place" not in report.codes()

@@ -29,8 +29,11 @@ STATUSES: tuple[str, ...] = (
     "retired",
 )
 
-#: How precise a geometry is.
-PRECISIONS: tuple[str, ...] = ("exact", "approximate", "schematic")
+#: How precise a geometry is: ``exact`` (the site itself), ``approximate`` (the site known within
+#: about 5 km), ``locality`` (a point placed at the nearest named place because the site itself
+#: is unknown; its one waypoint names that place), ``schematic`` (a line through named
+#: waypoints, or a point placed on its parent's schematic line).
+PRECISIONS: tuple[str, ...] = ("exact", "approximate", "locality", "schematic")
 
 FieldKind = Literal["text", "int", "float", "list", "iso3", "iso3_list", "choice", "choice_list"]
 

@@ -708,11 +708,21 @@ def _check_record(
     feat = by_id.loc[fid]
     precision = rec.get("geometry_precision")
     if precision == "schematic" and not layer.is_line and not rec.get("parent_id"):
-        report.error(file, fid, "geometry_precision", "precision", "exact or approximate "
-                     "for a point (schematic only for a point placed on its parent_id's "
-                     "schematic line)", "schematic", "points cannot be schematic")
+        report.error(file, fid, "geometry_precision", "precision", "exact, approximate or "
+                     "locality for a point (schematic only for a point placed on its "
+                     "parent_id's schematic line)", "schematic", "points cannot be schematic")
+    if precision == "locality" and layer.is_line:
+        report.error(file, fid, "geometry_precision", "precision", "exact, approximate or "
+                     "schematic for a line (locality is for points)", "locality",
+                     "lines cannot be locality")
     n_vertices = len(shapely.get_coordinates(feat.geometry))
     waypoints, coord_sources = feat["waypoints"], feat["coordinate_sources"]
+    if precision == "locality" and not layer.is_line:
+        named = [w for w in waypoints if isinstance(w, str) and w.strip()]
+        if len(waypoints) != n_vertices or len(named) != n_vertices:
+            report.error(geo_file, fid, "waypoints", "locality-place", "the name of the place "
+                         "the point stands on (one non-empty waypoint name)",
+                         _short(list(waypoints)), "a locality point must name its place")
     if precision == "schematic" and len(waypoints) != n_vertices:
         report.error(geo_file, fid, "waypoints", "waypoints", f"{n_vertices} waypoint names "
                      "(one per vertex)", f"{len(waypoints)}", "schematic line must name every "
