@@ -190,6 +190,12 @@ LAYERS: dict[str, Layer] = {
             (
                 Field("substance", "choice", required=True, factual=True, choices=("gas", "oil")),
                 Field("diameter_mm", "list", factual=True, label="Diameter (mm)"),
+                Field("geometry_source_id", "list",
+                      label="Geometry from (Global Energy Monitor route id)"),
+                Field("geometry_provenance", "choice", choices=("gem", "osm-odbl"),
+                      label="Geometry provenance"),
+                Field("geometry_licence", "choice", choices=("CC-BY-4.0", "ODbL-1.0"),
+                      label="Geometry licence"),
             ),
             color="#8e44ad",
             category_field="substance",
