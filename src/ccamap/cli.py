@@ -1,12 +1,19 @@
 """The ``ccamap`` command line: a thin layer over the library API.
 
-Exit codes: 0 ok, 1 validation failed (or another data error), 2 usage error.
+Exit codes: 0 ok, 1 validation failed (or another data error, or a file that could not be
+written), 2 usage error (including an output directory inside the data directory).
+
+Everything printed from data or from an error passes :func:`ccamap.safety.sanitize_terminal`
+(control characters shown as visible escapes, so no escape sequence reaches the terminal), and
+every error message passes :func:`ccamap.safety.redact` (no password is ever printed). An
+``OSError`` while writing (a read-only directory, a full disk) is a message, not a traceback.
 """
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -17,7 +24,7 @@ from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from ccamap import settings
-from ccamap.errors import CcamapError, UsageError, ValidationError
+from ccamap.errors import CcamapError, UnsafeOutputError, UsageError, ValidationError
 from ccamap.export import FORMATS
 from ccamap.fix import fix as fix_geodata
 from ccamap.importer import ImportPreview, import_geometry
@@ -26,6 +33,7 @@ from ccamap.pipeline import build as build_maps
 from ccamap.pipeline import export as export_layers
 from ccamap.pipeline import export_postgis
 from ccamap.report import Report
+from ccamap.safety import check_local_source, redact, sanitize_terminal, secrets_in_url
 from ccamap.validate import validate as validate_data
 
 __all__ = ["app", "main"]
@@ -37,6 +45,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,  # locals can hold a password (--to URL)
 )
 out_console = Console(soft_wrap=True, highlight=False)
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -54,15 +63,28 @@ class ReportFormat(StrEnum):
     json = "json"
 
 
-def _fail(exc: CcamapError) -> NoReturn:
-    code = 2 if isinstance(exc, UsageError) else 1
-    err_console.print(rich_escape(f"error: {exc}"))
+def _say(console: Console, text: str) -> None:
+    """Print text that may hold data: control characters shown as escapes, no markup."""
+    console.print(rich_escape(sanitize_terminal(text)))
+
+
+def _fail(exc: CcamapError, *, known: Iterable[str] = ()) -> NoReturn:
+    code = 2 if isinstance(exc, UsageError | UnsafeOutputError) else 1
+    _say(err_console, redact(f"error: {exc}", known=known))
     raise typer.Exit(code)
+
+
+def _fail_write(exc: OSError, what: str) -> NoReturn:
+    """Report a system error while writing (read-only directory, full disk) and exit 1."""
+    where = exc.filename if exc.filename is not None else what
+    reason = exc.strerror or str(exc)
+    _say(err_console, redact(f"error: {where}: expected to write {what}, found: {reason}"))
+    raise typer.Exit(1)
 
 
 def _print_report(report: Report) -> None:
     for problem in report:
-        err_console.print(rich_escape(problem.format()))
+        _say(err_console, problem.format())
 
 
 def _check_layers(layers: list[str] | None) -> list[str] | None:
@@ -105,9 +127,11 @@ def build(
         _fail(exc)
     except CcamapError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, f"the maps into {out}")
     for problem in result.report.warnings:
-        err_console.print(rich_escape(problem.format()))
-    out_console.print(f"wrote {len(result.written)} files to {rich_escape(str(out))}")
+        _say(err_console, problem.format())
+    _say(out_console, f"wrote {len(result.written)} files to {out}")
 
 
 @app.command()
@@ -132,16 +156,17 @@ def validate(
         if fix:
             fixed = fix_geodata(geodata)
             for problem in fixed.report:
-                err_console.print(rich_escape(problem.format()))
+                _say(err_console, problem.format())
             if fixed.changed:
-                sys.stdout.write(fixed.diff)
-                err_console.print(rich_escape(f"fixed {len(fixed.changed)} files; backup in "
-                                              f"{fixed.backup}"))
+                sys.stdout.write(sanitize_terminal(fixed.diff))
+                _say(err_console, f"fixed {len(fixed.changed)} files; backup in {fixed.backup}")
             else:
                 err_console.print("nothing to fix")
         report, inputs, _ = validate_data(geodata)
     except CcamapError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, f"the repairs into {geodata}")
     if fmt is ReportFormat.json:
         sys.stdout.write(report.to_json() + "\n")
     else:
@@ -178,27 +203,31 @@ def export(
              ccamap export --to postgresql://me@localhost:5432/gis --schema ccamap
     """
     names = _check_layers(layer)
+    known = secrets_in_url(to) if to is not None else []
     try:
         if to is not None:
             tables = export_postgis(to, geodata, names, schema=schema)
             for table in tables:
-                out_console.print(rich_escape(table))
+                _say(out_console, table)
             return
         written = export_layers(geodata, out, names, fmt=fmt)
     except ValidationError as exc:
         _print_report(exc.report)
         _fail(exc)
     except CcamapError as exc:
-        _fail(exc)
+        _fail(exc, known=known)
+    except OSError as exc:
+        _fail_write(exc, f"the {fmt} export into {out}")
     for path in written:
-        out_console.print(rich_escape(str(path)))
+        _say(out_console, str(path))
 
 
 @app.command("import")
 def import_(
     layer: Annotated[str, typer.Argument(help="Layer of the feature.")],
     feature_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the feature.")],
-    file: Annotated[Path, typer.Argument(help="Any file GDAL reads (GeoJSON, GPKG, KML…).")],
+    file: Annotated[str, typer.Argument(help="Any local file GDAL reads (GeoJSON, GPKG, KML…)."
+                                              " URLs, /vsi…/ paths and VRT files are refused.")],
     source: Annotated[str, typer.Option("--source", help="Id in sources.csv of the new "
                                                          "geometry's source.")],
     feature_index: Annotated[
@@ -225,17 +254,20 @@ def import_(
                                  param_hint="--where")
 
     def ask(preview: ImportPreview) -> bool:
-        out_console.print(rich_escape(preview.format()))
+        _say(out_console, preview.format())
         return yes or typer.confirm("Replace the geometry?", default=False)
 
     try:
-        result = import_geometry(layer, feature_id, file, source_id=source, geodata=geodata,
+        path = check_local_source(file)  # as typed: a Path would fold "https://" to "https:/"
+        result = import_geometry(layer, feature_id, path, source_id=source, geodata=geodata,
                                  feature_index=feature_index, where=where,
                                  precision=precision, confirm=ask)
     except CcamapError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_write(exc, f"the import into {geodata}")
     if result.applied:
-        out_console.print(f"replaced; backup in {rich_escape(str(result.backup))}")
+        _say(out_console, f"replaced; backup in {result.backup}")
     else:
         out_console.print("not changed")
 
@@ -251,15 +283,19 @@ def layers(geodata: GeodataOpt = settings.GEODATA_DIR) -> None:
     except CcamapError as exc:
         _fail(exc)
     table = Table("layer", "features", "statuses", "file")
+
+    def cell(text: str) -> str:
+        return rich_escape(sanitize_terminal(text))
+
     for name, layer in LAYERS.items():
         inp = inputs.get(name)
         if inp is None:
-            table.add_row(name, "-", "unreadable", str(geodata / f"{name}.geojson"))
+            table.add_row(name, "-", "unreadable", cell(str(geodata / f"{name}.geojson")))
             continue
         statuses = Counter(s for s in inp.attributes.get("status", []) if s)
         text = ", ".join(f"{s} {n}" for s, n in sorted(statuses.items()))
-        table.add_row(rich_escape(layer.name), str(len(inp.geometries)), rich_escape(text),
-                      rich_escape(str(inp.geometry_file)))
+        table.add_row(cell(layer.name), str(len(inp.geometries)), cell(text),
+                      cell(str(inp.geometry_file)))
     out_console.print(table)
     if report.errors:
         err_console.print(f"{len(report.errors)} validation errors: run ccamap validate")

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ccamap.validate import Report
 
-__all__ = ["CcamapError", "ExportError", "LoadError", "UnsafeOutputError", "UsageError",
-           "ValidationError"]
+__all__ = ["CcamapError", "ExportError", "LoadError", "UnsafeOutputError", "UnsafeSourceError",
+           "UsageError", "ValidationError"]
 
 
 class CcamapError(Exception):
@@ -75,3 +75,7 @@ class ExportError(CcamapError):
 
 class UnsafeOutputError(CcamapError):
     """An output location would overwrite or replace the source data (or lies inside it)."""
+
+
+class UnsafeSourceError(CcamapError):
+    """A file given to ``ccamap import`` would make GDAL reach the network (a URL, a VRT…)."""

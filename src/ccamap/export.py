@@ -1,4 +1,4 @@
-"""Exports for GIS tools: GeoJSON, GeoPackage, KML, CSV, GeoParquet, FlatGeobuf and PostGIS.
+r"""Exports for GIS tools: GeoJSON, GeoPackage, KML, CSV, GeoParquet, FlatGeobuf and PostGIS.
 
 How list-valued columns (``countries``, ``owners``, ``sources``, ``waypoints`` …) are written:
 
@@ -11,12 +11,17 @@ postgis    ``text[]``                plus a ``sources`` table
 gpkg       ``;``-joined text         plus a ``sources`` table and a ``layer_styles`` table
 fgb        ``;``-joined text         plus ``sources.csv`` beside the layers
 csv        ``;``-joined text         geometry as WKT in column ``WKT``; ``.csvt`` sidecars for
-                                     GDAL's field types; plus ``sources.csv``
-kml        ``;``-joined text         typed ``SchemaData``; the popup card as ``description``
+                                     GDAL's field types; plus ``sources.csv``; text cells that
+                                     a spreadsheet would run as a formula get a leading ``'``
+kml        ``;``-joined text         typed ``SchemaData``; the popup card as ``description``;
+                                     characters XML cannot hold as visible escapes (``\x1b``)
 ========== ========================= ==========================================================
 
 Every file is written to a temporary path in its target directory and moved into place only when
-every file of the export is complete, so a failed export never leaves a truncated file.
+every file of the export is complete, so a failed export never leaves a truncated file. Text that
+a format cannot hold is never cut silently: a NUL character, which GDAL's GeoPackage and
+FlatGeobuf drivers and PostgreSQL would cut the text at, is refused with the layer, feature and
+field that hold it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import csv
 import io
 import json
 import math
+import os
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -45,6 +51,7 @@ from ccamap.io import text_writer, write_files_atomic
 from ccamap.layers import LAYERS, Layer
 from ccamap.qgis_style import layer_qml
 from ccamap.render import card_html, feature_style
+from ccamap.safety import neutralise_formula, redact, secrets_in_url, xml_text
 
 __all__ = ["FORMATS", "LIST_SEPARATOR", "check_format", "export_frame", "export_paths",
            "geojson_text", "list_columns", "render_export", "round_geometry", "to_postgis",
@@ -289,24 +296,33 @@ def csv_texts(name: str, gdf: gpd.GeoDataFrame) -> tuple[str, str]:
 
     List values are joined with :data:`LIST_SEPARATOR`; the geometry is the last column,
     ``WKT``, which GDAL's CSV driver reads as the geometry. The ``.csvt`` sidecar gives GDAL
-    each column's type.
+    each column's type. Text cells (and column names) that start with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return get a leading ``'`` so that no spreadsheet runs them as a
+    formula (:func:`ccamap.safety.neutralise_formula`, as OWASP recommends); numbers and the
+    ``WKT`` column are written as they are.
     """
     layer = _layer_of(name, gdf)
     frame = export_frame(gdf, layer)
     columns = [c for c in frame.columns if c != "geometry"]
-    rows = [[*columns, "WKT"]]
+    text = {c for c in columns if _gdal_type(layer, c) == "String"}
+    rows = [[*(neutralise_formula(c) for c in columns), "WKT"]]
     for rec, geom in zip(_records(frame), frame.geometry, strict=True):
-        rows.append([_csv_cell(rec[c]) for c in columns]
+        cells = [_csv_cell(rec[c]) for c in columns]
+        rows.append([neutralise_formula(v) if c in text else v
+                     for c, v in zip(columns, cells, strict=True)]
                     + [shapely.to_wkt(geom, rounding_precision=-1, trim=True)])
     types = [[*(_gdal_type(layer, c) for c in columns), "WKT"]]
     return _csv_text(rows), _csv_text(types)
 
 
 def sources_csv_text(sources: pd.DataFrame) -> str:
-    """Return the sources table as CSV (``id, title, publisher, date, url, kind``)."""
+    """Return the sources table as CSV (``id, title, publisher, date, url, kind``).
+
+    Every cell is text: one that starts like a spreadsheet formula gets a leading ``'``.
+    """
     rows = [list(_SOURCE_COLUMNS)]
     for rec in sources.to_dict("records"):
-        rows.append([str(rec.get(c, "") or "") for c in _SOURCE_COLUMNS])
+        rows.append([neutralise_formula(str(rec.get(c, "") or "")) for c in _SOURCE_COLUMNS])
     return _csv_text(rows)
 
 
@@ -338,13 +354,20 @@ _KML_TYPES = {"Integer": "int", "Real": "double", "String": "string"}
 
 
 def kml_text(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame) -> str:
-    """Return every layer as one KML document for Google Earth.
+    r"""Return every layer as one KML document for Google Earth.
 
     One ``Folder`` per layer; one shared ``Style`` per colour, status and symbol size, as on
     the maps (KML has no dash patterns: status shows by colour and opacity); the popup card
     (:func:`ccamap.render.card_html`, already HTML-escaped) as each placemark's
     ``description``, escaped again as XML text; every attribute as typed ``SchemaData``, lists
-    joined with :data:`LIST_SEPARATOR`.
+    joined with :data:`LIST_SEPARATOR`. Characters XML 1.0 cannot hold (control characters)
+    appear as visible escapes such as ``\x1b`` (:func:`ccamap.safety.xml_text`); all other text
+    is kept as written. The document is parsed again before it is returned.
+
+    Raises
+    ------
+    ExportError
+        If the document does not parse as XML (it always should).
     """
     root = ET.Element("kml", xmlns="http://www.opengis.net/kml/2.2")
     doc = ET.SubElement(root, "Document")
@@ -382,9 +405,27 @@ def kml_text(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame) -> str:
     for style_id in sorted(styles):
         doc.append(styles[style_id])
     doc.extend(folders)
+    _xml_safe(root)
     ET.indent(root, space=" ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
         + "\n"
+    try:
+        ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        msg = f"ccamap.kml: expected a well-formed KML document, found: {exc}"
+        raise ExportError(msg) from exc
+    return text
+
+
+def _xml_safe(root: ET.Element) -> None:
+    """Replace the characters XML cannot hold in every text, tail and attribute, in place."""
+    for elem in root.iter():
+        if elem.text:
+            elem.text = xml_text(elem.text)
+        if elem.tail:
+            elem.tail = xml_text(elem.tail)
+        if elem.attrib:
+            elem.attrib = {xml_text(k): xml_text(v) for k, v in elem.attrib.items()}
 
 
 def _kml_style(styles: dict[str, ET.Element], style: dict[str, Any], layer: Layer) -> str:
@@ -459,10 +500,35 @@ def _gdal_frame(name: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
+def _refuse_nul(frame: pd.DataFrame, layer: str, target: str) -> None:
+    """Refuse text holding a NUL character, which GDAL's drivers and PostgreSQL would cut at.
+
+    Raises
+    ------
+    ExportError
+        Naming the layer, the feature id, the field and where the NUL is.
+    """
+    for col in frame.columns:
+        if "\x00" in str(col):
+            msg = (f"layer {layer!r}, field {str(col)!r}: expected a column name without NUL "
+                   f"characters ({target} would cut it there), found one")
+            raise ExportError(msg)
+        if col == "geometry":
+            continue
+        for fid, value in zip(frame.get("id", frame.index), frame[col], strict=True):
+            if isinstance(value, str) and "\x00" in value:
+                at = value.index("\x00")
+                msg = (f"layer {layer!r}, feature {fid!r}, field {str(col)!r}: expected text "
+                       f"without NUL characters ({target} would cut it there), found a NUL at "
+                       f"character {at + 1} of {value[:60]!r}")
+                raise ExportError(msg)
+
+
 def _write_gdal(frame: pd.DataFrame, path: Path, layer: str, driver: str,
                 **options: Any) -> None:
     import pyogrio
 
+    _refuse_nul(frame, layer, f"GDAL's {driver} driver")
     try:
         pyogrio.write_dataframe(frame, path, layer=layer, driver=driver, **options)
     except Exception as exc:  # pyogrio raises several error types, all from GDAL
@@ -476,8 +542,13 @@ def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, tmp:
                     promote_to_multi=False, dataset_options={"VERSION": "1.2"})
     table = pd.DataFrame({c: [str(v or "") for v in sources[c]] for c in _SOURCE_COLUMNS})
     _write_gdal(table, tmp, "sources", "GPKG")
-    with contextlib.closing(sqlite3.connect(tmp)) as con, con:
-        _write_layer_styles(con, [(name, _layer_of(name, gdf)) for name, gdf in layers.items()])
+    try:
+        with contextlib.closing(sqlite3.connect(tmp)) as con, con:
+            _write_layer_styles(con, [(name, _layer_of(name, gdf))
+                                      for name, gdf in layers.items()])
+    except sqlite3.Error as exc:
+        msg = f"{tmp}: expected SQLite to write the layer_styles table, found: {exc}"
+        raise ExportError(msg) from exc
 
 
 def _write_layer_styles(con: sqlite3.Connection, layers: list[tuple[str, Layer]]) -> None:
@@ -553,18 +624,31 @@ def write_export(
     UsageError
         For an unknown format.
     ExportError
-        If a geometry collapses when rounded, or GDAL or Arrow fails to write.
+        If a geometry collapses when rounded, a value cannot be held by the format, GDAL or
+        Arrow fails to write, or the system refuses a write (a read-only directory, a full
+        disk: then the previous files are unchanged).
     """
     check_format(fmt)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     writers: dict[Path, Callable[[Path], None]]
     if fmt in _TEXT_FORMATS:
         texts = render_export(layers, sources, fmt, out)
         writers = {path: text_writer(text) for path, text in texts.items()}
     else:
         writers = _binary_writers(layers, sources, fmt, out)
-    return write_files_atomic(writers)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return write_files_atomic(writers)
+    except OSError as exc:
+        raise _write_failed(out, fmt, exc) from exc
+
+
+def _write_failed(out: Path, fmt: str, exc: OSError) -> ExportError:
+    where = exc.filename if exc.filename is not None else out
+    reason = exc.strerror or os.strerror(exc.errno or 0) or str(exc)
+    msg = (f"{where}: expected to write the {fmt} export into {out}, found: {reason}; the "
+           "previous files there are unchanged")
+    return ExportError(msg)
 
 
 # --------------------------------------------------------------------------- PostGIS
@@ -574,13 +658,20 @@ def _engine_url(url: str) -> Any:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    expected = "a database URL postgresql://USER@HOST:PORT/DB"
+    userinfo = url.partition("://")[2].rpartition("@")[0]
+    if any(c in userinfo for c in "@/?#"):  # which '@' ends the password is anyone's guess
+        msg = redact(f"expected {expected} with '@', '/', '?' and '#' in the user name and "
+                     f"password written as %40, %2F, %3F and %23, found {url!r}",
+                     known=secrets_in_url(url))
+        raise ExportError(msg)
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        msg = f"expected a database URL postgresql://USER@HOST:PORT/DB, found {url!r}"
-        raise ExportError(msg) from exc
+    except (ArgumentError, ValueError):
+        msg = redact(f"expected {expected}, found {url!r}", known=secrets_in_url(url))
+        raise ExportError(msg) from None
     if parsed.get_backend_name() != "postgresql":
-        msg = f"expected a postgresql:// URL, found {parsed.drivername}://"
+        msg = redact(f"expected a postgresql:// URL, found {parsed.drivername}://")
         raise ExportError(msg)
     return parsed.set(drivername="postgresql+psycopg")
 
@@ -609,7 +700,8 @@ def to_postgis(
     Raises
     ------
     ExportError
-        If the database cannot be reached, lacks PostGIS, or a write fails.
+        If the URL is malformed, the database cannot be reached, lacks PostGIS, a value holds a
+        NUL character, or a write fails. No message shows a password (:func:`ccamap.safety.redact`).
     """
     import psycopg
     import sqlalchemy as sa
@@ -617,7 +709,9 @@ def to_postgis(
     from sqlalchemy.exc import SQLAlchemyError
 
     engine_url = _engine_url(url)
-    shown = engine_url.render_as_string(hide_password=True)
+    known = secrets_in_url(url)
+    shown = redact(engine_url.set(drivername="postgresql").render_as_string(hide_password=True),
+                   known=known)
     if not schema.isidentifier():
         msg = f"expected a schema name of letters, digits and underscores, found {schema!r}"
         raise ExportError(msg)
@@ -628,6 +722,8 @@ def to_postgis(
             if col in array.columns:  # geopandas writes with COPY: PostgreSQL array literals
                 frames[name][col] = [None if v is None else _pg_array(v) for v in array[col]]
     table = pd.DataFrame({c: [str(v or "") for v in sources[c]] for c in _SOURCE_COLUMNS})
+    for name, frame in {**frames, "sources": table}.items():
+        _refuse_nul(frame, name, "PostgreSQL text")
     engine = sa.create_engine(engine_url)
     written: list[str] = []
     try:
@@ -649,9 +745,9 @@ def to_postgis(
             written.append(f"{schema}.sources")
     except (SQLAlchemyError, psycopg.Error) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        msg = (f"expected to replace the ccamap tables in {shown} (schema {schema}), found: "
-               f"{reason}; the previous tables are unchanged")
-        raise ExportError(msg) from exc
+        msg = redact(f"expected to replace the ccamap tables in {shown} (schema {schema}), "
+                     f"found: {reason}; the previous tables are unchanged", known=known)
+        raise ExportError(msg) from None
     finally:
         engine.dispose()
     return written

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
-import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,17 +21,28 @@ from shapely.geometry import mapping, shape
 from ccamap import settings
 from ccamap.errors import CcamapError, LoadError
 from ccamap.export import round_geometry
-from ccamap.io import atomic_write, read_attribute_table, read_feature_collection, write_text_atomic
+from ccamap.fix import replace_files
+from ccamap.io import atomic_write, read_attribute_table, read_feature_collection
 from ccamap.join import geodesic_length_km
 from ccamap.layers import PRECISIONS, Layer, get_layer
 from ccamap.report import Report
+from ccamap.safety import check_local_source
 from ccamap.validate import check_features, load_sources, validate
 
-__all__ = ["BACKUP_DIR", "ImportPreview", "ImportResult", "import_geometry",
+__all__ = ["BACKUP_DIR", "MAX_LAYERS", "ImportPreview", "ImportResult", "import_geometry",
            "read_new_geometry"]
 
 #: Where backups go, inside the geodata directory: ``.backup/<UTC timestamp>/<layer>.*``.
 BACKUP_DIR = ".backup"
+
+#: Most layers a file given to ``import`` may have. GDAL opens the file again for every layer
+#: it reads, and opening costs time in proportion to the number of layers, so this ceiling
+#: keeps an import of a file with thousands of layers (a KML of many folders, a GeoPackage of
+#: many tables) from taking quadratic time. Read when a function runs.
+MAX_LAYERS: int = 100
+
+#: Attribute columns an import writes to.
+_WRITTEN_COLUMNS = ("sources", "field_sources", "geometry_precision")
 
 
 @dataclass(frozen=True)
@@ -75,28 +87,44 @@ def read_new_geometry(
     filter (``name = 'Line A'``) that must match exactly one feature. With neither, the file
     must hold exactly one feature.
 
+    The file must be local: URLs, GDAL virtual file systems and VRT files, which can make GDAL
+    reach the network, are refused (:func:`ccamap.safety.check_local_source`). Its layers are
+    listed once; a file of more than :data:`MAX_LAYERS` layers is refused, layers without
+    geometry are skipped, and reading stops as soon as the selection is decided.
+
     Raises
     ------
+    UnsafeSourceError
+        If the file could make GDAL reach the network.
     CcamapError
-        If the file cannot be read, has no CRS, or the selection does not give one feature.
+        If the file cannot be read, has too many layers, has no CRS, or the selection does not
+        give one feature.
     """
     import pyogrio
 
+    source = check_local_source(file)
     file = Path(file)
-    if not file.is_file():
-        msg = f"{file}: expected a file GDAL reads, found no such file"
-        raise CcamapError(msg)
+    _check_gpkg_layers(file, source)
+    enough = feature_index if feature_index is not None else 1  # more found: decided
     try:
-        names = [str(n) for n in pyogrio.list_layers(file)[:, 0]]
-        frames = []
-        for name in names:
-            gdf = pyogrio.read_dataframe(file, layer=name, where=where)
+        listed = pyogrio.list_layers(source)
+        _check_layer_count(file, len(listed))
+        layers = [str(name) for name, gtype in listed if gtype is not None]
+        frames: list[gpd.GeoDataFrame] = []
+        found, complete = 0, True
+        for name in layers:
+            if where is None and found > enough:
+                complete = False
+                break
+            gdf = pyogrio.read_dataframe(source, layer=name, where=where,
+                                         columns=None if where else [])
             if len(gdf):
                 if gdf.crs is None:
                     msg = (f"{file} layer {name!r}: expected a declared CRS, found none "
                            "(save the file with its CRS, e.g. as GeoPackage)")
                     raise CcamapError(msg)
                 frames.append(gdf[["geometry"]].to_crs("EPSG:4326"))
+                found += len(gdf)
     except CcamapError:
         raise
     except Exception as exc:  # pyogrio raises several error types, all from GDAL
@@ -114,7 +142,8 @@ def read_new_geometry(
         geom = features.geometry.iloc[feature_index]
     elif len(features) != 1:
         hint = "; select one with --feature-index or --where" if len(features) > 1 else ""
-        msg = f"{file}: expected exactly one feature {what}, found {len(features)}{hint}"
+        count = f"{len(features)}" + ("" if complete else " or more")
+        msg = f"{file}: expected exactly one feature {what}, found {count}{hint}"
         raise CcamapError(msg)
     else:
         geom = features.geometry.iloc[0]
@@ -125,6 +154,37 @@ def read_new_geometry(
     if geom.geom_type.startswith("Multi") and len(geom.geoms) == 1:
         geom = geom.geoms[0]
     return geom
+
+
+def _check_layer_count(file: Path, count: int) -> None:
+    if count > MAX_LAYERS:
+        msg = (f"{file}: expected at most {MAX_LAYERS:,} layers (limit "
+               f"ccamap.importer.MAX_LAYERS), found {count:,}; save the layer you need on its "
+               "own, or raise the limit if the file is genuine")
+        raise CcamapError(msg)
+
+
+def _check_gpkg_layers(file: Path, source: Path) -> None:
+    """Refuse a GeoPackage of more than :data:`MAX_LAYERS` tables before GDAL opens it.
+
+    Opening a GeoPackage with GDAL takes time in proportion to its tables, so the ceiling is
+    checked first by counting the rows of its ``gpkg_contents`` table directly (read-only, and
+    only if it is a table, not a view). Other files are checked after GDAL lists their layers.
+    """
+    with source.open("rb") as fh:
+        if fh.read(16) != b"SQLite format 3\x00":
+            return
+    count = None
+    with contextlib.suppress(sqlite3.Error), \
+            contextlib.closing(sqlite3.connect(f"{source.as_uri()}?mode=ro&immutable=1",
+                                               uri=True)) as con:
+        con.set_progress_handler(lambda: 1, 10_000_000)  # abort a query that runs away
+        kind = con.execute("SELECT type FROM sqlite_master WHERE name = 'gpkg_contents'"
+                           ).fetchone()
+        if kind == ("table",):
+            count = con.execute("SELECT count(*) FROM gpkg_contents").fetchone()[0]
+    if count is not None:
+        _check_layer_count(file, int(count))
 
 
 def _max_distance_km(old: shapely.Geometry, new: shapely.Geometry) -> float:
@@ -252,6 +312,12 @@ def import_geometry(
         table = read_attribute_table(csv_path)
     except LoadError as exc:
         raise CcamapError(str(exc)) from exc
+    missing = [c for c in _WRITTEN_COLUMNS if c not in table.columns]
+    if missing:
+        msg = (f"{csv_path}: expected the column(s) {', '.join(missing)} (an import records "
+               f"the geometry's source and precision there), found no such column(s); add "
+               f"{'them' if len(missing) > 1 else 'it'} to the header, empty, and import again")
+        raise CcamapError(msg)
     matches = [f for f in doc["features"] if isinstance(f, dict)
                and (f.get("properties") or {}).get("id", f.get("id")) == feature_id]
     rows = list(table.index[table["id"] == feature_id]) if "id" in table else []
@@ -274,12 +340,8 @@ def import_geometry(
     if confirm is not None and not confirm(preview):
         return ImportResult(preview, applied=False, backup=None)
 
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    backup = geodata / BACKUP_DIR / stamp
-    backup.mkdir(parents=True, exist_ok=False)
     originals = {p: p.read_bytes() for p in (geo_path, csv_path)}
-    for path in originals:
-        shutil.copy2(path, backup / path.name)
+    backup = _write_backup(geodata, originals)
 
     n_new = preview.new_vertices
     props = feat.setdefault("properties", {})
@@ -296,17 +358,41 @@ def import_geometry(
     table.loc[row, "field_sources"] = _set_field_source(
         str(table.loc[row, "field_sources"]), "geometry_precision", source_id)
     newline = "\r\n" if b"\r\n" in originals[csv_path] else "\n"
+    replace_files({
+        geo_path: (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8"),
+        csv_path: _csv_text(table, newline).encode("utf-8"),
+    }, backup=backup, what="the imported geometry")
     try:
-        write_text_atomic(geo_path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
-        write_text_atomic(csv_path, _csv_text(table, newline))
         report, _, _ = validate(geodata, [lay.name])
         if report.errors:
             problems = "\n".join(p.format() for p in report.errors)
             msg = f"expected {lay.name} to validate after the import, found:\n{problems}"
             raise CcamapError(msg)
     except BaseException:
-        for path, data in originals.items():
-            with atomic_write(path, "wb", encoding=None) as fh:
-                fh.write(data)
+        replace_files(originals, backup=backup, what="the previous version back")
         raise
     return ImportResult(preview, applied=True, backup=backup)
+
+
+def _write_backup(geodata: Path, originals: dict[Path, bytes]) -> Path:
+    """Copy the files an import changes to a new ``geodata/.backup/<UTC time>/``; return it.
+
+    Raises
+    ------
+    CcamapError
+        If the backup cannot be written (then nothing has changed).
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    backup, n = geodata / BACKUP_DIR / stamp, 1
+    while backup.exists():
+        backup, n = geodata / BACKUP_DIR / f"{stamp}-{n}", n + 1
+    try:
+        backup.mkdir(parents=True)
+        for path, data in originals.items():
+            with atomic_write(backup / path.name, "wb", encoding=None) as fh:
+                fh.write(data)
+    except OSError as exc:
+        msg = (f"{exc.filename or backup}: expected to write a backup, found "
+               f"{exc.strerror or exc}; nothing changed")
+        raise CcamapError(msg) from None
+    return backup

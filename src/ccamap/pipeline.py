@@ -25,6 +25,7 @@ from ccamap.render import (
     render_table,
 )
 from ccamap.report import Report
+from ccamap.safety import check_output_dir
 from ccamap.spatial import load_boundaries
 from ccamap.validate import validate
 
@@ -194,6 +195,7 @@ def export(
     """Export layers for GIS tools in format ``fmt``; return the files written."""
     check_format(fmt)
     out = Path(out) if out is not None else settings.EXPORT_DIR
+    check_output_dir(out, Path(geodata) if geodata is not None else settings.GEODATA_DIR)
     data = load(geodata, layers)
     return write_export(data.layers, data.sources, fmt, out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -11,6 +12,8 @@ __all__ = ["Problem", "Report", "Severity"]
 
 Severity = Literal["error", "warning", "info"]
 _RANK = {"info": 0, "warning": 1, "error": 2}
+#: Characters ``json.dumps(ensure_ascii=False)`` leaves raw that a terminal may act on.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -124,10 +127,17 @@ class Report:
         return "\n".join(p.format() for p in self.problems if _RANK[p.severity] >= floor)
 
     def to_json(self) -> str:
-        """Return the report as a JSON document (``{"problems": [...], "summary": {...}}``)."""
+        r"""Return the report as a JSON document (``{"problems": [...], "summary": {...}}``).
+
+        Text stays readable (no ASCII escaping), except the characters that can control a
+        terminal (C0 and C1 controls, DEL, bidirectional controls, line separators): those
+        are written as ``\uNNNN`` escapes, so the document is safe to print and decodes to
+        exactly the same strings.
+        """
         summary = {s: sum(p.severity == s for p in self.problems) for s in _RANK}
         doc = {"summary": summary, "problems": [asdict(p) for p in self.problems]}
-        return json.dumps(doc, ensure_ascii=False, indent=2)
+        text = json.dumps(doc, ensure_ascii=False, indent=2)
+        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _text(value: object) -> str:

@@ -30,6 +30,7 @@ from ccamap.errors import CcamapError, LoadError
 from ccamap.io import read_attribute_table, read_feature_collection
 from ccamap.layers import LAYERS, Field, Layer
 from ccamap.report import Report
+from ccamap.safety import RESERVED_COLUMNS, reserved_column
 
 __all__ = [
     "SOURCE_COLUMNS",
@@ -192,6 +193,7 @@ def check_features(
         row = _check_feature(feature, number, layer, file, report, seen, transformer)
         if row is not None:
             rows.append(row)
+    _check_reserved_properties(doc["features"], file, report)
     columns = ["id", "waypoints", "coordinate_sources", "geometry"]
     gdf = gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs="EPSG:4326")
     # ids of features that exist but were rejected: not orphans, already reported
@@ -321,6 +323,28 @@ def _check_feature(
         return None
     return {"id": fid, "waypoints": list(waypoints), "coordinate_sources": list(coord_sources),
             "geometry": shp}
+
+
+#: Reserved names a GeoJSON feature's properties may use: the per-vertex lists live there.
+_GEOJSON_MEMBERS = ("waypoints", "coordinate_sources")
+_RESERVED_EXPECTED = "a name ccamap does not set itself (not " + ", ".join(RESERVED_COLUMNS) + ")"
+
+
+def _check_reserved_properties(features: list[Any], file: str, report: Report) -> None:
+    """Report each property name ccamap sets itself, once per file, at its first feature."""
+    reported: set[str] = set()
+    for number, feature in enumerate(features, start=1):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            continue
+        for key in props:
+            if (isinstance(key, str) and key not in _GEOJSON_MEMBERS and key not in reported
+                    and reserved_column(key)):
+                reported.add(key)
+                fid = props.get("id")
+                report.error(file, fid if isinstance(fid, str) and fid else f"#{number}", key,
+                             "reserved-column", _RESERVED_EXPECTED, repr(key),
+                             "property name is reserved by ccamap: rename the property")
 
 
 def _transform_xy(transformer: Transformer, xy: Any) -> Any:
@@ -466,6 +490,11 @@ def check_attributes(
     """
     expected = layer.columns
     lower = {c.lower(): c for c in expected}
+    reserved = [c for c in table.columns if c not in expected and reserved_column(str(c))]
+    for col in reserved:
+        report.error(file, "", col, "reserved-column", _RESERVED_EXPECTED, repr(col),
+                     "column name is reserved by ccamap: rename the column")
+    table = table.drop(columns=reserved)
     columns = list(table.columns)
     for col in columns:
         if col not in expected:
