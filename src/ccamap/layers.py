@@ -9,6 +9,7 @@ __all__ = [
     "COMMON_FIELDS",
     "LAYERS",
     "PRECISIONS",
+    "ROUTE_ERROR",
     "STATUSES",
     "STATUS_STYLE",
     "Field",
@@ -30,7 +31,7 @@ STATUSES: tuple[str, ...] = (
 )
 
 #: How precise a geometry is.
-PRECISIONS: tuple[str, ...] = ("exact", "approximate", "schematic")
+PRECISIONS: tuple[str, ...] = ("exact", "approximate", "schematic", "locality")
 
 FieldKind = Literal["text", "int", "float", "list", "iso3", "iso3_list", "choice", "choice_list"]
 
@@ -166,6 +167,10 @@ class Layer:
 
 _LINES = ("LineString", "MultiLineString")
 
+#: Every line's route accuracy: the estimated maximum distance (km) from the drawing to the real
+#: route. Validation requires it on every line (``route-error``); maps can draw it as a halo.
+ROUTE_ERROR = Field("route_error_km", "float", factual=True, label="Route accuracy")
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -177,6 +182,7 @@ LAYERS: dict[str, Layer] = {
                 Field("gauge_mm", "list", factual=True, label="Gauge (mm)"),
                 Field("electrified", "choice", factual=True, choices=("yes", "no", "partly")),
                 Field("tunnels", factual=True),
+                ROUTE_ERROR,
             ),
             color="#c0392b",
         ),
@@ -187,6 +193,7 @@ LAYERS: dict[str, Layer] = {
             (
                 Field("substance", "choice", required=True, factual=True, choices=("gas", "oil")),
                 Field("diameter_mm", "list", factual=True, label="Diameter (mm)"),
+                ROUTE_ERROR,
             ),
             color="#8e44ad",
             category_field="substance",
@@ -196,7 +203,7 @@ LAYERS: dict[str, Layer] = {
             "highways",
             "Highways and road corridors",
             _LINES,
-            (Field("road_class", factual=True, label="Road class"),),
+            (Field("road_class", factual=True, label="Road class"), ROUTE_ERROR),
             color="#d68910",
         ),
         Layer(
