@@ -15,6 +15,10 @@ csv        ``;``-joined text         geometry as WKT in column ``WKT``; ``.csvt`
 kml        ``;``-joined text         typed ``SchemaData``; the popup card as ``description``
 ========== ========================= ==========================================================
 
+Every format also carries the contested values of ``geodata/claims.csv`` (:func:`claims_table`):
+a ``claims`` table in gpkg and PostGIS, ``claims.csv`` / ``claims.parquet`` beside the other
+formats, a ``claims`` array in each GeoJSON feature, and the card in KML.
+
 Every file is written to a temporary path in its target directory and moved into place only when
 every file of the export is complete, so a failed export never leaves a truncated file.
 """
@@ -639,8 +643,9 @@ def to_postgis(
 
     Each layer becomes ``schema.<layer>`` with typed columns (lists as ``text[]``), a
     ``geometry`` column in EPSG:4326 (lines as MultiLineString) with a GiST index and ``id`` as
-    primary key; ``schema.sources`` holds the sources table. All tables are replaced inside one
-    transaction: if anything fails, the previous tables stay as they were.
+    primary key; ``schema.sources`` holds the sources table and ``schema.claims`` the contested
+    values (:func:`claims_table`). All tables are replaced inside one transaction: if anything
+    fails, the previous tables stay as they were.
 
     Parameters
     ----------
