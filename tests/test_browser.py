@@ -144,3 +144,37 @@ def test_table_view_sorts_and_links_to_the_map(browser, real_maps, real_data):
 def test_layer_names_are_escaped_in_the_control(index):
     labels = index.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert [label.strip() for label in labels] == [layer.title for layer in LAYERS.values()]
+
+
+def test_route_uncertainty_halo(index, real_data):
+    lines = sum(len(gdf) for name, gdf in real_data.layers.items() if LAYERS[name].is_line)
+    halos = ".leaflet-ccamap-halos-pane path.ccamap-halo"
+    assert index.page.locator(halos).count() == 0  # off by default
+    toggle = index.page.get_by_role("checkbox", name="Route uncertainty")
+    assert not toggle.is_checked()
+    toggle.check()
+    assert index.page.locator(halos).count() == lines == index.js("() => ccamap.halo.drawn")
+    assert index.paths() == index.count()  # halos are not interactive features
+
+    def widths():
+        return index.js(f"""() => Array.from(document.querySelectorAll('{halos}'))
+            .map(p => parseFloat(p.getAttribute('stroke-width')))""")
+
+    before = widths()
+    index.js("() => ccamap.map.setZoom(ccamap.map.getZoom() + 1, {animate: false})")
+    index.page.wait_for_function("() => !ccamap.map._animatingZoom")
+    after = widths()
+    # the halo is a width on the ground: one zoom level doubles its width in pixels (halos
+    # narrower than the 1 px minimum at either zoom stay at that minimum)
+    wide = [(b, a) for b, a in zip(before, after, strict=True) if b > 1]
+    assert wide and [a for _, a in wide] == pytest.approx([2 * b for b, _ in wide], rel=0.05)
+    assert all(a >= 1 for a in after)
+    index.page.get_by_role("checkbox", name="operating").uncheck()
+    assert index.page.locator(halos).count() == sum(
+        (gdf["status"] != "operating").sum()
+        for name, gdf in real_data.layers.items() if LAYERS[name].is_line)
+    index.page.get_by_role("checkbox", name="operating").check()
+    ARTIFACTS.mkdir(exist_ok=True)
+    index.page.screenshot(path=str(ARTIFACTS / "route-uncertainty.png"))
+    toggle.uncheck()
+    assert index.page.locator(halos).count() == 0

@@ -9,6 +9,7 @@ __all__ = [
     "COMMON_FIELDS",
     "LAYERS",
     "PRECISIONS",
+    "ROUTE_ERROR",
     "STATUSES",
     "STATUS_STYLE",
     "Field",
@@ -169,6 +170,10 @@ class Layer:
 
 _LINES = ("LineString", "MultiLineString")
 
+#: Every line's route accuracy: the estimated maximum distance (km) from the drawing to the real
+#: route. Validation requires it on every line (``route-error``); maps can draw it as a halo.
+ROUTE_ERROR = Field("route_error_km", "float", factual=True, label="Route accuracy")
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -180,6 +185,7 @@ LAYERS: dict[str, Layer] = {
                 Field("gauge_mm", "list", factual=True, label="Gauge (mm)"),
                 Field("electrified", "choice", factual=True, choices=("yes", "no", "partly")),
                 Field("tunnels", factual=True),
+                ROUTE_ERROR,
             ),
             color="#c0392b",
         ),
@@ -196,6 +202,7 @@ LAYERS: dict[str, Layer] = {
                       label="Geometry provenance"),
                 Field("geometry_licence", "choice", choices=("CC-BY-4.0", "ODbL-1.0"),
                       label="Geometry licence"),
+                ROUTE_ERROR,
             ),
             color="#8e44ad",
             category_field="substance",
@@ -205,7 +212,7 @@ LAYERS: dict[str, Layer] = {
             "highways",
             "Highways and road corridors",
             _LINES,
-            (Field("road_class", factual=True, label="Road class"),),
+            (Field("road_class", factual=True, label="Road class"), ROUTE_ERROR),
             color="#d68910",
         ),
         Layer(

@@ -23,6 +23,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from ccamap.claims import Claim, claim_text, claims_of
 from ccamap.layers import LAYERS, STATUS_STYLE, STATUSES, Layer
 from ccamap.validate import parse_field_sources
 
@@ -113,15 +114,43 @@ def card_html(record: dict[str, Any], layer: Layer, sources: pd.DataFrame) -> st
     """
     cited: list[str] = list(record.get("sources") or [])
     coord_sources = [str(s).split(":", 1)[0] for s in record.get("coordinate_sources") or []]
-    for sid in coord_sources:
+    claims: dict[str, list[Claim]] = {}
+    for claim in claims_of(sources).for_feature(layer.name, record.get("id")):
+        claims.setdefault(claim.field, []).append(claim)
+    for sid in [*coord_sources, *(c.source for cs in claims.values() for c in cs)]:
         if sid not in cited:
             cited.append(sid)
     number = {sid: i for i, sid in enumerate(cited, start=1)}
     backed, _ = parse_field_sources(record.get("field_sources"))
+    precision_text = {
+        "exact": "the site or track itself",
+        "approximate": "within about 5 km",
+        "schematic": "a line through named waypoints",
+        "locality": "placed at the nearest named place; the site is unknown",
+    }
+
+    def sup(sids: list[str]) -> str:
+        nums = sorted({number[s] for s in sids if s in number})
+        return "".join(f'<sup class="ccamap-ref">[{n}]</sup>' for n in nums)
 
     def refs(field_name: str) -> str:
-        nums = sorted({number[s] for s in backed.get(field_name, []) if s in number})
-        return "".join(f'<sup class="ccamap-ref">[{n}]</sup>' for n in nums)
+        return sup(backed.get(field_name, []))
+
+    def also(*field_names: str) -> str:
+        """Return the other values sources give for these fields, a line per value and year."""
+        lines: dict[tuple[str, int | None], list[Claim]] = {}
+        for name in field_names:
+            for claim in claims.get(name, []):
+                lines.setdefault((claim_text(claim, record), claim.as_of), []).append(claim)
+        out = []
+        for (text, year), same in lines.items():
+            when = f" ({year})" if year is not None else ""
+            notes = "; ".join(dict.fromkeys(c.note for c in same if c.note))
+            out.append(f'<div class="ccamap-claim">also reported: {escape(text)} '
+                       f"{sup([c.source for c in same])}{when}"
+                       + (f' <span class="ccamap-claim-note">— {escape(notes)}</span>'
+                          if notes else "") + "</div>")
+        return "".join(out)
 
     names = " · ".join(escape(record.get(k)) for k in ("name_zh", "name_ru") if record.get(k))
     status = escape(record.get("status"))
@@ -137,7 +166,12 @@ def card_html(record: dict[str, Any], layer: Layer, sources: pd.DataFrame) -> st
             shown += " " + escape(record["capacity_unit"])
         if f.name == "capacity_unit":
             continue
-        rows.append(f"<tr><th>{escape(f.title)}</th><td>{shown}{refs(f.name)}</td></tr>")
+        if f.name == "route_error_km" and value:
+            shown = f"drawing within ~{escape(value)} km of the real route"
+        if f.name == "geometry_precision" and value in precision_text:
+            shown += f' <span class="ccamap-hint">({escape(precision_text[value])})</span>'
+        rows.append(f"<tr><th>{escape(f.title)}</th><td>{shown}{refs(f.name)}"
+                    f"{also(f.name)}</td></tr>")
     internal = {*layer.columns, "waypoints", "coordinate_sources", "layer", "length_km"}
     for key in (k for k in record if k not in internal and k != "geometry"):
         value = _fmt(record.get(key))
@@ -165,7 +199,7 @@ def card_html(record: dict[str, Any], layer: Layer, sources: pd.DataFrame) -> st
         f"<h4>{escape(record.get('name'))}</h4>"
         + (f'<div class="ccamap-names">{names}</div>' if names else "")
         + f'<div class="ccamap-status ccamap-status-{escape(record.get("status"))}">'
-        f"{status}{refs('status')}</div>"
+        f"{status}{refs('status')}{also('status', 'status_year')}</div>"
         f'<div class="ccamap-countries">{escape(_countries_text(record.get("countries")))}</div>'
         f'<p class="ccamap-description">{escape(record.get("description"))}</p>'
         f'<table class="ccamap-attrs">{"".join(rows)}</table>'
@@ -193,7 +227,12 @@ def point_radius(record: dict[str, Any], layer: Layer) -> float:
 
 
 def feature_style(record: dict[str, Any], layer: Layer) -> dict[str, Any]:
-    """Return the Leaflet path style of one record, from the registry's style definitions."""
+    """Return the Leaflet path style of one record, from the registry's style definitions.
+
+    Lines carry ``haloKm``, their ``route_error_km``, which the map draws as an optional
+    uncertainty halo. Points placed at a locality (site unknown) are hollow: a white fill with
+    the coloured outline, marked ``hollow`` for the KML and QGIS styles.
+    """
     status = STATUS_STYLE.get(record.get("status") or "", STATUS_STYLE["announced"])
     key = category_key(record, layer)
     color = layer.category_colors.get(key or "", layer.color)
@@ -204,6 +243,12 @@ def feature_style(record: dict[str, Any], layer: Layer) -> dict[str, Any]:
         style["dashArray"] = status["dash"]
     if layer.is_line:
         style["weight"] = 4
+        halo = _fmt(record.get("route_error_km"))  # the uncertainty halo's half-width
+        if halo:
+            style["haloKm"] = float(record["route_error_km"])
+    elif record.get("geometry_precision") == "locality":  # site unknown: a hollow symbol
+        style.update(radius=point_radius(record, layer), weight=2.5, fillColor="#ffffff",
+                     fillOpacity=1.0, hollow=True)
     else:
         style.update(radius=point_radius(record, layer), weight=1.5, fillColor=color,
                      fillOpacity=0.55 * float(status["opacity"] or 1))

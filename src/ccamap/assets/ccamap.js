@@ -78,12 +78,57 @@
     if (ccamap.countNode) {
       ccamap.countNode.textContent = shown + " of " + ccamap.entries.length + " features";
     }
+    if (ccamap.halo.on) { ccamap.drawHalos(); }
     return shown;
   };
 
   ccamap.setFilter = function (name, value) {
     state[name] = value;
     return ccamap.applyFilters();
+  };
+
+  /* ------------------------------------------------------------------ route uncertainty halos */
+
+  // A line's style carries haloKm, its route_error_km: the estimated maximum distance between
+  // the drawing and the real route. With the halo on (off by default), a wide translucent line
+  // is drawn under each visible line, 2 x haloKm wide on the ground; its pixel width follows
+  // the scale at the line's latitude and is recomputed on every zoom.
+  ccamap.halo = { on: false, group: null, drawn: 0 };
+
+  function metresPerPixel(map, lat) {
+    return 40075016.686 * Math.cos(lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
+  }
+
+  ccamap.drawHalos = function () {
+    var map = ccamap.map;
+    var halo = ccamap.halo;
+    if (!map) { return 0; }
+    if (!halo.group) {
+      map.createPane("ccamap-halos");
+      map.getPane("ccamap-halos").style.zIndex = 390; // under the layers, over the basemap
+      map.getPane("ccamap-halos").style.pointerEvents = "none";
+      halo.group = L.layerGroup().addTo(map);
+    }
+    halo.group.clearLayers();
+    halo.drawn = 0;
+    if (!halo.on) { return 0; }
+    ccamap.entries.forEach(function (e) {
+      var style = e.feature.properties._style || {};
+      if (!style.haloKm || !e.visible || !map.hasLayer(e.group) || !e.layer.getLatLngs) { return; }
+      var lat = e.layer.getBounds().getCenter().lat;
+      L.polyline(e.layer.getLatLngs(), {
+        pane: "ccamap-halos", interactive: false, className: "ccamap-halo",
+        color: style.color, opacity: 0.2, lineCap: "round", lineJoin: "round",
+        weight: Math.max(1, 2 * style.haloKm * 1000 / metresPerPixel(map, lat))
+      }).addTo(halo.group);
+      halo.drawn += 1;
+    });
+    return halo.drawn;
+  };
+
+  ccamap.setHalo = function (on) {
+    ccamap.halo.on = Boolean(on);
+    return ccamap.drawHalos();
   };
 
   /* ------------------------------------------------------------------ search */
@@ -206,6 +251,16 @@
             "built or under construction by then; undated features stay shown"));
           box.appendChild(yearBox);
         }
+        var haloLabel = el("label", "ccamap-halo-toggle");
+        var haloBox = el("input");
+        haloBox.type = "checkbox";
+        haloBox.checked = ccamap.halo.on;
+        haloBox.addEventListener("change", function () { ccamap.setHalo(haloBox.checked); });
+        haloLabel.appendChild(haloBox);
+        haloLabel.appendChild(document.createTextNode(" Route uncertainty"));
+        box.appendChild(haloLabel);
+        box.appendChild(el("div", "ccamap-hint",
+          "shade around each line: how far the drawing may be from the real route"));
         ccamap.countNode = el("div", "ccamap-count");
         box.appendChild(ccamap.countNode);
         return box;
@@ -335,6 +390,9 @@
     measure(map).addTo(map);
     panel(map).addTo(map);
     minimap(map).addTo(map);
+    map.on("zoomend overlayadd overlayremove", function () {
+      if (ccamap.halo.on) { ccamap.drawHalos(); }
+    });
     ccamap.applyFilters();
     function fromHash() {
       // The fragment is the reader's (or a link's) text: a malformed escape ("#id=%") or an
