@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
-import shapely
+from shapely.ops import polylabel
 from shapely.geometry import shape
 
 __all__ = ["BASEMAP_EXTENT", "country_labels", "load_water", "places_for_display"]
@@ -107,7 +107,7 @@ def country_labels(outlines: dict[str, Any]) -> list[list[Any]]:
             continue
         parts = getattr(geom, "geoms", [geom])
         largest = max(parts, key=lambda g: g.area)
-        point = shapely.polylabel(largest, tolerance=0.05)
+        point = polylabel(largest, tolerance=0.05)
         country = pycountry.countries.get(alpha_3=code)
         en = (getattr(country, "common_name", None) or country.name) if country else code
         official = country.name if country else code
