@@ -843,7 +843,9 @@ def render_map(
     root.html.add_child(_Raw(_legend_html(layers)), name="ccamap_legend")
     _LayerControl(collapsed=True).add_to(m)
     if bounds is not None:
-        m.add_child(_FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]]))
+        fit = _FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+        fit.options["animate"] = False  # done before a link's view or card is restored
+        m.add_child(fit)
     _Runtime(_runtime_config(layers, sources)).add_to(m)
     return m
 
