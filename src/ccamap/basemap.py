@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
-from shapely.ops import polylabel
 from shapely.geometry import shape
+from shapely.ops import polylabel
 
 __all__ = ["BASEMAP_EXTENT", "country_labels", "load_water", "places_for_display"]
 
@@ -37,7 +37,7 @@ def _latin(text: str) -> str:
 
 
 def _pick_ru(name: str, alternates: list[str]) -> str:
-    """The Cyrillic alternate name closest to the English name once transliterated."""
+    """Return the Cyrillic alternate name closest to the English name once transliterated."""
     if name in _RU_EXONYMS:
         return _RU_EXONYMS[name]
     cyrillic = [a for a in alternates if a and all("Ѐ" <= ch <= "ӿ" or ch in " -" for ch in a)]
@@ -49,7 +49,7 @@ def _pick_ru(name: str, alternates: list[str]) -> str:
 
 
 def _pick_zh(alternates: list[str]) -> str:
-    """The shortest alternate name written only in CJK ideographs (no kana: not Japanese)."""
+    """Return the shortest alternate name written only in CJK ideographs (no kana: not Japanese)."""
     han = [a for a in alternates if a and all("一" <= ch <= "鿿" for ch in a)]
     return min(han, key=lambda a: (len(a), a)) if han else ""
 

@@ -8,9 +8,9 @@ from typing import Literal
 __all__ = [
     "COMMON_FIELDS",
     "LAYERS",
+    "OKABE_ITO",
     "PRECISIONS",
     "STATUSES",
-    "OKABE_ITO",
     "STATUS_STYLE",
     "Field",
     "Layer",

@@ -12,11 +12,11 @@ import geopandas as gpd
 import pandas as pd
 
 from ccamap import settings
+from ccamap.basemap import load_water
 from ccamap.errors import UnsafeOutputError, ValidationError
 from ccamap.export import check_format, render_export, to_postgis, write_export
 from ccamap.io import publish_tree, text_writer
 from ccamap.join import join_layer
-from ccamap.basemap import load_water
 from ccamap.layers import LAYERS, get_layer
 from ccamap.render import (
     deterministic_ids,

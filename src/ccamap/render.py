@@ -461,7 +461,7 @@ def first_year(record: dict[str, Any]) -> int | None:
 
 
 def _plain(value: Any) -> Any:
-    """A JSON value for the in-page downloads (numbers stay numbers, lists stay lists)."""
+    """Return a JSON value for the in-page downloads (numbers stay numbers, lists stay lists)."""
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, list | tuple):
@@ -496,7 +496,7 @@ def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
     ``countries`` (outlines with an ``iso3`` column), the km of a line in each country (``_km``,
     for the statistics strip).
     """
-    features = []
+    features: list[dict[str, Any]] = []
     geometries = list(gdf.geometry)
     for record in gdf.drop(columns="geometry").to_dict("records"):
         record = {k: (None if isinstance(v, float) and math.isnan(v) else v)
@@ -607,7 +607,7 @@ def _country_names_i18n(codes: set[str]) -> dict[str, dict[str, str]]:
 
 
 def _data_date(sources: pd.DataFrame) -> str:
-    """The newest source's date (``YYYY-MM``): the data cut-off shown in the header."""
+    """Return the newest source's date (``YYYY-MM``): the data cut-off shown in the header."""
     dates = sorted(str(d) for d in sources.get("date", pd.Series(dtype=str)) if d and str(d)[:1]
                    .isdigit())
     return dates[-1][:7] if dates else ""
@@ -615,7 +615,7 @@ def _data_date(sources: pd.DataFrame) -> str:
 
 def _sources_config(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame
                     ) -> dict[str, list[str]]:
-    """The cited sources, by id: ``[title, publisher, date, url]`` (only http(s) addresses)."""
+    """Return the cited sources, by id: ``[title, publisher, date, url]`` (only http(s) addresses)."""
     cited = {sid for gdf in layers.values() for ids in gdf.get("sources", []) for sid in
              (ids or [])}
     out = {}
@@ -656,9 +656,10 @@ _ABOUT = {
            "fact; it is not a complete register. Every value cites its sources; a value no "
            "source gives is shown as not reported. Geometry is exact, approximate (within "
            "about 5 km) or schematic (a line through named places)."),
-    "zh": ("本图展示中国与中亚五国（哈萨克斯坦、吉尔吉斯斯坦、塔吉克斯坦、土库曼斯坦、乌兹别克斯坦）"
-           "共同建设或运营的铁路、管道、公路、电站与能源设施、边境口岸及其他合作项目。清单以中国官方"
-           "媒体和研究机构的四份文件为起点（见下），并补充证实、标注年代或定位每一事实的公开网页；"
+    "zh": ("本图展示中国与中亚五国（哈萨克斯坦、吉尔吉斯斯坦、塔吉克斯坦、土库曼斯坦、"
+           "乌兹别克斯坦）共同建设或运营的铁路、管道、公路、电站与能源设施、边境口岸及其他合作"
+           "项目。清单以中国官方媒体和研究机构的四份文件为起点（见下），并补充证实、标注年代或"
+           "定位每一事实的公开网页；"
            "并非完整名录。每个数值都注明来源；没有来源的数值标为“未报告”。几何位置分为精确、"
            "近似（约5公里内）和示意（经过命名地点的线）。"),
     "ru": ("Карта показывает железные дороги, трубопроводы, автодороги, электростанции и "
@@ -674,7 +675,7 @@ _ABOUT = {
 
 
 def _chrome_html(title: str, sources: pd.DataFrame, *, site: bool) -> str:
-    """The page around the map: skip link, header bar, card panel, dialogs and stats strip.
+    """Return the page around the map: skip link, header bar, card panel, dialogs and stats strip.
 
     Every string is our own text or escaped data; the runtime (``ccamap.js``) translates the
     elements marked ``data-i18n`` and fills the panels with text nodes.
@@ -861,7 +862,7 @@ def outlines_for_display(boundaries: gpd.GeoDataFrame, tolerance: float = 0.05) 
 
 
 def outlines_frame(outlines: dict[str, Any] | None) -> gpd.GeoDataFrame | None:
-    """The basemap's outlines as a GeoDataFrame (``iso3``, geometry), for km per country."""
+    """Return the basemap's outlines as a GeoDataFrame (``iso3``, geometry), for km per country."""
     if not outlines or not outlines.get("features"):
         return None
     return gpd.GeoDataFrame.from_features(outlines["features"], crs="EPSG:4326")

@@ -454,7 +454,6 @@
     if (entry.layer.setStyle) {
       var st = entry.feature.properties._style;
       entry.layer.setStyle({ weight: (st.weight || 2) + 3 });
-      if (entry.layer.bringToFront) { entry.layer.bringToFront(); }
     }
   }
   function unhighlight(entry) {
