@@ -615,7 +615,7 @@ def _data_date(sources: pd.DataFrame) -> str:
 
 def _sources_config(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame
                     ) -> dict[str, list[str]]:
-    """Return the cited sources, by id: ``[title, publisher, date, url]`` (only http(s) addresses)."""
+    """Return the cited sources by id: ``[title, publisher, date, url]`` (http(s) only)."""
     cited = {sid for gdf in layers.values() for ids in gdf.get("sources", []) for sid in
              (ids or [])}
     out = {}
