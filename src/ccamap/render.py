@@ -902,11 +902,14 @@ def render_table(layers: dict[str, gpd.GeoDataFrame], *, map_page: str = "index.
                    for i, (_, label) in enumerate(_TABLE_COLUMNS))
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>ccamap — table of every feature</title>"
         f"<style>{_asset('table.css')}</style></head><body>"
         f'<h1>ccamap: every feature</h1><p><a href="{map_page}">Back to the map</a> · '
         "click a column heading to sort</p>"
-        f'<table id="ccamap-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<main><table id="ccamap-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></main>"
+        "<footer><p>Data: CC BY 4.0, ccamap contributors; facts © the cited sources. "
+        "Code: MIT.</p></footer>"
         f"<script>{_asset('table.js')}</script></body></html>\n"
     )
