@@ -129,7 +129,8 @@ def test_phone_map_keeps_most_of_the_screen_with_a_card_open(browser, site):
             return (r.width * r.height - covered) / (innerWidth * innerHeight);
         }""")
         assert share >= 0.70, share
-        assert page.page.locator(".ccamap-panel").evaluate("n => n.classList.contains('ccamap-folded')")
+        panel = page.page.locator(".ccamap-panel")
+        assert panel.evaluate("n => n.classList.contains('ccamap-folded')")
         side = page.page.locator("#ccamap-side").bounding_box()
         assert side["y"] + side["height"] <= 844 + 1 and side["width"] == 390
         meta = page.page.locator("meta[name=viewport]").get_attribute("content")
