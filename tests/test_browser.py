@@ -86,7 +86,7 @@ def test_search_finds_horgos_and_opens_its_card(index):
     results = index.page.locator(".ccamap-result")
     assert results.count() >= 2
     box.press("Enter")
-    card = index.page.locator(".leaflet-popup-content .ccamap-card")
+    card = index.page.locator("#ccamap-side .ccamap-card")
     card.wait_for(timeout=5000)
     assert "Horgos" in card.locator("h4").inner_text()
 
@@ -99,7 +99,7 @@ def test_search_in_chinese_and_russian(index, query):
 
 def test_card_shows_sources_with_links(index):
     index.js("() => ccamap.focusId('pipe-cac-line-a')")
-    card = index.page.locator(".leaflet-popup-content .ccamap-card")
+    card = index.page.locator("#ccamap-side .ccamap-card")
     card.wait_for(timeout=5000)
     items = card.locator(".ccamap-sources li")
     assert items.count() >= 3
@@ -134,7 +134,7 @@ def test_table_view_sorts_and_links_to_the_map(browser, real_maps, real_data):
     assert href.startswith("index.html#id=")
     page.close()
     target = Page(browser, (real_maps / "index.html").as_uri() + href[len("index.html"):])
-    card = target.page.locator(".leaflet-popup-content .ccamap-card")
+    card = target.page.locator("#ccamap-side .ccamap-card")
     card.wait_for(timeout=5000)
     assert card.get_attribute("data-id") == href.split("=", 1)[1]
     assert target.errors == []

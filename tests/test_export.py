@@ -220,7 +220,8 @@ def test_kml_has_folders_styles_and_escaped_descriptions(rich_geodata, tmp_path)
     assert "&lt;b&gt;not html&lt;/b&gt;" in description
     style = root.find(f".//k:Style[@id='{mark.findtext('k:styleUrl', namespaces=ns)[1:]}']",
                       ns)
-    assert style.findtext("k:LineStyle/k:color", namespaces=ns) == "e62b39c0"
+    # Okabe–Ito black at 0.9 opacity, as KML aabbggrr
+    assert style.findtext("k:LineStyle/k:color", namespaces=ns) == "e6000000"
 
 
 def test_csv_has_wkt_and_sources(rich_geodata, tmp_path):

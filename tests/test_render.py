@@ -94,7 +94,7 @@ def test_lines_show_their_route_accuracy_and_carry_the_halo_width(geodata):
     assert "haloKm" not in feature_style({**rec, "route_error_km": None}, LAYERS["railways"])
 
 
-def test_locality_points_are_hollow(geodata):
+def test_locality_points_have_a_dashed_ring(geodata):
     row = record("sites", "site-one", geometry_precision="locality")
     write_layer(geodata, "sites", [feature("site-one", {"type": "Point",
                                                         "coordinates": [80.3, 44.2]})], [row])
@@ -103,8 +103,9 @@ def test_locality_points_are_hollow(geodata):
     rec = data.layers["sites"].drop(columns="geometry").iloc[0].to_dict()
     style = feature_style(rec, LAYERS["sites"])
     solid = feature_style({**rec, "geometry_precision": "approximate"}, LAYERS["sites"])
-    assert style["hollow"] and style["fillColor"] == "#ffffff"
-    assert style["color"] == solid["color"] != "#ffffff"
+    assert style["locality"] and style["dashArray"] == "2 2"
+    assert "locality" not in solid and "dashArray" not in solid
+    assert style["color"] == solid["color"] and style["fillColor"] == solid["fillColor"]
     assert style["weight"] > solid["weight"]
     html = card_html(rec, LAYERS["sites"], data.sources)
     assert "locality <span" in html and "placed at the nearest named place" in html

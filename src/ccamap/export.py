@@ -439,7 +439,7 @@ def _kml_style(styles: dict[str, ET.Element], style: dict[str, Any], layer: Laye
         style_id = f"line-{color[1:]}-{round(opacity * 100)}"
     else:
         style_id = f"point-{color[1:]}-{round(opacity * 100)}-{style['radius']:g}" + (
-            "-hollow" if style.get("hollow") else "")
+            "-locality" if style.get("locality") else "")
     if style_id not in styles:
         elem = ET.Element("Style", id=style_id)
         if layer.is_line:
@@ -450,7 +450,7 @@ def _kml_style(styles: dict[str, ET.Element], style: dict[str, Any], layer: Laye
             icon = ET.SubElement(elem, "IconStyle")
             ET.SubElement(icon, "color").text = _kml_color(color, opacity)
             ET.SubElement(icon, "scale").text = f"{float(style['radius']) / 6:.2f}"
-            shape = "donut" if style.get("hollow") else "placemark_circle"  # locality: a ring
+            shape = "donut" if style.get("locality") else "placemark_circle"  # locality: a ring
             ET.SubElement(ET.SubElement(icon, "Icon"), "href").text = \
                 f"https://maps.google.com/mapfiles/kml/shapes/{shape}.png"
         styles[style_id] = elem

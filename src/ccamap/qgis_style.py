@@ -60,11 +60,16 @@ def size_expression(layer: Layer) -> str | None:
             f"THEN max(4, 0.5 * sqrt(\"{f}\")) ELSE 6 END")
 
 
+#: The fill of a point placed at a locality: hollow (QGIS styles show no status by fill).
+_LOCALITY_FILL = "#ffffff"
+
+
 def hollow_expression(layer: Layer, style: dict[str, Any], part: str) -> str:
     """Return the QGIS expression of a point's fill colour or outline width.
 
     Points placed at a locality (``geometry_precision = 'locality'``, site unknown) are hollow,
-    as on the maps: :func:`ccamap.render.feature_style` gives their fill and outline width.
+    with the outline width :func:`ccamap.render.feature_style` gives them (the HTML maps, whose
+    fill shows status, draw a dashed ring instead).
 
     Parameters
     ----------
@@ -75,12 +80,12 @@ def hollow_expression(layer: Layer, style: dict[str, Any], part: str) -> str:
     part
         ``"fill"`` (an ``r,g,b,a`` colour) or ``"width"`` (pixels).
     """
-    hollow = feature_style({"status": "operating", "geometry_precision": "locality"}, layer)
+    ring = feature_style({"status": "operating", "geometry_precision": "locality"}, layer)
     if part == "fill":
-        then = _quote(_rgba(hollow["fillColor"], float(hollow["fillOpacity"])))
+        then = _quote(_rgba(_LOCALITY_FILL, 1.0))
         other = _quote(_rgba(style["fillColor"], float(style["fillOpacity"])))
     else:
-        then, other = f"{hollow['weight']:g}", f"{style['weight']:g}"
+        then, other = f"{ring['weight']:g}", f"{style['weight']:g}"
     return f"CASE WHEN \"geometry_precision\" = 'locality' THEN {then} ELSE {other} END"
 
 
