@@ -90,8 +90,8 @@ def main() -> None:
     total = sum(len(g) for g in data.layers.values())
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        ccamap.build(REPO / "geodata", root / "online")
-        ccamap.build(REPO / "geodata", root / "offline", offline=True)
+        ccamap.build(REPO / "geodata", root / "online", cdn=True)
+        ccamap.build(REPO / "geodata", root / "offline")
         explore = explore_page(data.layers, root)
         pages = {
             "ccamap online": root / "online" / "index.html",

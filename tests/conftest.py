@@ -37,6 +37,8 @@ def record(layer: str, fid: str, **values: Any) -> dict[str, str]:
              "power_plants": {"technology": "wind"},
              "border_ports": {"country_a": "CHN", "country_b": "KAZ", "modes": "road"},
              "sites": {"kind": "logistics_hub"}}.get(layer, {})
+    if LAYERS[layer].is_line:
+        extra = {**extra, "route_error_km": "10"}
     for key, value in extra.items():
         row[key] = value
     if extra:

@@ -86,7 +86,7 @@ def test_search_finds_horgos_and_opens_its_card(index):
     results = index.page.locator(".ccamap-result")
     assert results.count() >= 2
     box.press("Enter")
-    card = index.page.locator(".leaflet-popup-content .ccamap-card")
+    card = index.page.locator("#ccamap-side .ccamap-card")
     card.wait_for(timeout=5000)
     assert "Horgos" in card.locator("h4").inner_text()
 
@@ -99,7 +99,7 @@ def test_search_in_chinese_and_russian(index, query):
 
 def test_card_shows_sources_with_links(index):
     index.js("() => ccamap.focusId('pipe-cac-line-a')")
-    card = index.page.locator(".leaflet-popup-content .ccamap-card")
+    card = index.page.locator("#ccamap-side .ccamap-card")
     card.wait_for(timeout=5000)
     items = card.locator(".ccamap-sources li")
     assert items.count() >= 3
@@ -134,7 +134,7 @@ def test_table_view_sorts_and_links_to_the_map(browser, real_maps, real_data):
     assert href.startswith("index.html#id=")
     page.close()
     target = Page(browser, (real_maps / "index.html").as_uri() + href[len("index.html"):])
-    card = target.page.locator(".leaflet-popup-content .ccamap-card")
+    card = target.page.locator("#ccamap-side .ccamap-card")
     card.wait_for(timeout=5000)
     assert card.get_attribute("data-id") == href.split("=", 1)[1]
     assert target.errors == []
@@ -144,3 +144,37 @@ def test_table_view_sorts_and_links_to_the_map(browser, real_maps, real_data):
 def test_layer_names_are_escaped_in_the_control(index):
     labels = index.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert [label.strip() for label in labels] == [layer.title for layer in LAYERS.values()]
+
+
+def test_route_uncertainty_halo(index, real_data):
+    lines = sum(len(gdf) for name, gdf in real_data.layers.items() if LAYERS[name].is_line)
+    halos = ".leaflet-ccamap-halos-pane path.ccamap-halo"
+    assert index.page.locator(halos).count() == 0  # off by default
+    toggle = index.page.get_by_role("checkbox", name="Route uncertainty")
+    assert not toggle.is_checked()
+    toggle.check()
+    assert index.page.locator(halos).count() == lines == index.js("() => ccamap.halo.drawn")
+    assert index.paths() == index.count()  # halos are not interactive features
+
+    def widths():
+        return index.js(f"""() => Array.from(document.querySelectorAll('{halos}'))
+            .map(p => parseFloat(p.getAttribute('stroke-width')))""")
+
+    before = widths()
+    index.js("() => ccamap.map.setZoom(ccamap.map.getZoom() + 1, {animate: false})")
+    index.page.wait_for_function("() => !ccamap.map._animatingZoom")
+    after = widths()
+    # the halo is a width on the ground: one zoom level doubles its width in pixels (halos
+    # narrower than the 1 px minimum at either zoom stay at that minimum)
+    wide = [(b, a) for b, a in zip(before, after, strict=True) if b > 1]
+    assert wide and [a for _, a in wide] == pytest.approx([2 * b for b, _ in wide], rel=0.05)
+    assert all(a >= 1 for a in after)
+    index.page.get_by_role("checkbox", name="operating").uncheck()
+    assert index.page.locator(halos).count() == sum(
+        (gdf["status"] != "operating").sum()
+        for name, gdf in real_data.layers.items() if LAYERS[name].is_line)
+    index.page.get_by_role("checkbox", name="operating").check()
+    ARTIFACTS.mkdir(exist_ok=True)
+    index.page.screenshot(path=str(ARTIFACTS / "route-uncertainty.png"))
+    toggle.uncheck()
+    assert index.page.locator(halos).count() == 0

@@ -220,7 +220,8 @@ def test_kml_has_folders_styles_and_escaped_descriptions(rich_geodata, tmp_path)
     assert "&lt;b&gt;not html&lt;/b&gt;" in description
     style = root.find(f".//k:Style[@id='{mark.findtext('k:styleUrl', namespaces=ns)[1:]}']",
                       ns)
-    assert style.findtext("k:LineStyle/k:color", namespaces=ns) == "e62b39c0"
+    # Okabe–Ito black at 0.9 opacity, as KML aabbggrr
+    assert style.findtext("k:LineStyle/k:color", namespaces=ns) == "e6000000"
 
 
 def test_csv_has_wkt_and_sources(rich_geodata, tmp_path):
@@ -274,3 +275,25 @@ def test_extra_columns_survive_every_format(geodata, tmp_path):
         target = next(p for p in paths if p.suffix in (".geojson", ".gpkg", ".fgb"))
         frame = pyogrio.read_dataframe(target, layer="railways" if fmt == "gpkg" else None)
         assert frame["<b>x</b>"].iloc[0] == "<script>alert(1)</script>", fmt
+
+
+def test_locality_points_are_hollow_in_kml_and_qgis(geodata, tmp_path):
+    from ccamap.qgis_style import layer_qml
+
+    write_layer(geodata, "sites", [feature("site-one", POINT_GEOM), feature("site-two",
+                                                                           POINT_GEOM_2)],
+                [record("sites", "site-one", geometry_precision="locality"),
+                 record("sites", "site-two")])
+    data = load(geodata)
+    (path,) = write_export({"sites": data.layers["sites"]}, data.sources, "kml", tmp_path)
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    root = ET.parse(path).getroot()
+    icons = {}
+    for mark in root.iterfind(".//k:Placemark", ns):
+        style_id = mark.findtext("k:styleUrl", namespaces=ns)[1:]
+        style = root.find(f".//k:Style[@id='{style_id}']", ns)
+        icons[mark.get("id")] = style.findtext("k:IconStyle/k:Icon/k:href", namespaces=ns)
+    assert icons["sites.site-one"].endswith("/donut.png")
+    assert icons["sites.site-two"].endswith("/placemark_circle.png")
+    qml = layer_qml(LAYERS["sites"])
+    assert "CASE WHEN &quot;geometry_precision&quot; = 'locality' THEN '255,255,255,255'" in qml

@@ -98,11 +98,11 @@ def port_geodata(geodata):
 
 def test_export_tables_srid_index_and_spatial_query(postgis_url, port_geodata):
     tables = export_postgis(postgis_url, port_geodata, schema="ccamap")
-    assert tables == [f"ccamap.{n}" for n in LAYERS] + ["ccamap.sources"]
+    assert tables == [f"ccamap.{n}" for n in LAYERS] + ["ccamap.sources", "ccamap.claims"]
     engine = _engine(postgis_url)
     with engine.connect() as con:
         counts = {n: con.execute(sa.text(f"SELECT count(*) FROM ccamap.{n}")).scalar()
-                  for n in [*LAYERS, "sources"]}
+                  for n in [*LAYERS, "sources", "claims"]}
         columns = "FROM geometry_columns WHERE f_table_schema = 'ccamap'"
         srids = dict(con.execute(sa.text(f"SELECT f_table_name, srid {columns}")).all())
         types = dict(con.execute(sa.text(f"SELECT f_table_name, type {columns}")).all())
@@ -118,7 +118,7 @@ def test_export_tables_srid_index_and_spatial_query(postgis_url, port_geodata):
         year = con.execute(sa.text(
             "SELECT pg_typeof(status_year)::text FROM ccamap.railways")).scalar()
     engine.dispose()
-    assert counts == {**{n: 1 for n in LAYERS}, "border_ports": 3, "sources": 3}
+    assert counts == {**{n: 1 for n in LAYERS}, "border_ports": 3, "sources": 3, "claims": 0}
     assert set(srids.values()) == {4326} and set(srids) == set(LAYERS)
     assert types["railways"] == "MULTILINESTRING" and types["border_ports"] == "POINT"
     assert indexes == set(LAYERS)

@@ -83,3 +83,29 @@ def test_maps_have_layer_control_legend_and_are_deterministic(geodata):
     assert 'class="ccamap-legend"' in index
     assert index.count("ccamap.addLayer(") == len(LAYERS)
     assert not re.search(r"_[0-9a-f]{32}\b", index), "random folium ids leaked"
+
+
+def test_lines_show_their_route_accuracy_and_carry_the_halo_width(geodata):
+    data = load(geodata)
+    rec = data.layers["railways"].drop(columns="geometry").iloc[0].to_dict()
+    html = card_html(rec, LAYERS["railways"], data.sources)
+    assert "<th>Route accuracy</th><td>drawing within ~10 km of the real route" in html
+    assert feature_style(rec, LAYERS["railways"])["haloKm"] == 10.0
+    assert "haloKm" not in feature_style({**rec, "route_error_km": None}, LAYERS["railways"])
+
+
+def test_locality_points_have_a_dashed_ring(geodata):
+    row = record("sites", "site-one", geometry_precision="locality")
+    write_layer(geodata, "sites", [feature("site-one", {"type": "Point",
+                                                        "coordinates": [80.3, 44.2]})], [row])
+    data = load(geodata)
+    assert data.report.errors == []
+    rec = data.layers["sites"].drop(columns="geometry").iloc[0].to_dict()
+    style = feature_style(rec, LAYERS["sites"])
+    solid = feature_style({**rec, "geometry_precision": "approximate"}, LAYERS["sites"])
+    assert style["locality"] and style["dashArray"] == "2 2"
+    assert "locality" not in solid and "dashArray" not in solid
+    assert style["color"] == solid["color"] and style["fillColor"] == solid["fillColor"]
+    assert style["weight"] > solid["weight"]
+    html = card_html(rec, LAYERS["sites"], data.sources)
+    assert "locality <span" in html and "placed at the nearest named place" in html

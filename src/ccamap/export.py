@@ -17,6 +17,10 @@ kml        ``;``-joined text         typed ``SchemaData``; the popup card as ``d
                                      characters XML cannot hold as visible escapes (``\x1b``)
 ========== ========================= ==========================================================
 
+Every format also carries the contested values of ``geodata/claims.csv`` (:func:`claims_table`):
+a ``claims`` table in gpkg and PostGIS, ``claims.csv`` / ``claims.parquet`` beside the other
+formats, a ``claims`` array in each GeoJSON feature, and the card in KML.
+
 Every file is written to a temporary path in its target directory and moved into place only when
 every file of the export is complete, so a failed export never leaves a truncated file. Text that
 a format cannot hold is never cut silently: a NUL character, which GDAL's GeoPackage and
@@ -46,6 +50,8 @@ import shapely
 from shapely.geometry import mapping
 
 from ccamap import settings
+from ccamap.claims import EXPORT_COLUMNS as CLAIM_COLUMNS
+from ccamap.claims import claims_of
 from ccamap.errors import ExportError, UsageError
 from ccamap.io import text_writer, write_files_atomic
 from ccamap.layers import LAYERS, Layer
@@ -53,9 +59,9 @@ from ccamap.qgis_style import layer_qml
 from ccamap.render import card_html, feature_style
 from ccamap.safety import neutralise_formula, redact, secrets_in_url, xml_text
 
-__all__ = ["FORMATS", "LIST_SEPARATOR", "check_format", "export_frame", "export_paths",
-           "geojson_text", "list_columns", "render_export", "round_geometry", "to_postgis",
-           "write_export"]
+__all__ = ["FORMATS", "LIST_SEPARATOR", "check_format", "claims_csv_text", "claims_table",
+           "export_frame", "export_paths", "geojson_text", "list_columns", "render_export",
+           "round_geometry", "to_postgis", "write_export"]
 
 #: Export formats and the file suffix of each.
 FORMATS: dict[str, str] = {
@@ -258,6 +264,7 @@ def geojson_text(gdf: gpd.GeoDataFrame, sources: pd.DataFrame) -> str:
         fid = record["id"]
         props = {k: _plain(v) for k, v in record.items()}
         props["sources"] = _citations(record.get("sources"), sources)
+        props["claims"] = _claims_property(str(record.get("layer") or ""), fid, sources)
         rounded = round_geometry(geom, fid, decimals)
         features.append({"type": "Feature", "id": fid, "properties": props,
                          "geometry": mapping(rounded)})
@@ -266,6 +273,44 @@ def geojson_text(gdf: gpd.GeoDataFrame, sources: pd.DataFrame) -> str:
         doc["bbox"] = [round(float(v), decimals) for v in gdf.total_bounds]
     doc["features"] = features
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def _claims_property(layer: str, fid: str, sources: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return a feature's claims for GeoJSON: typed values, each with its full citation."""
+    return [{"field": c.field, "value": _plain(c.value), "unit": c.unit or None, "as_of": c.as_of,
+             "source": _citations([c.source], sources)[0], "note": c.note or None}
+            for c in claims_of(sources).for_feature(layer, fid)]
+
+
+# --------------------------------------------------------------------------- claims table
+
+
+def claims_table(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame) -> pd.DataFrame:
+    """Return the claims on the exported layers as one table for GIS tools.
+
+    Columns :data:`ccamap.claims.EXPORT_COLUMNS` (``layer, id, field, value, unit, as_of,
+    source, note``): ``value`` is text as written in ``claims.csv`` (a claim may be a number, a
+    year or a status), ``as_of`` an integer year or empty; join to a layer on ``id`` and to the
+    sources table on ``source``.
+    """
+    names = [_layer_of(name, gdf).name for name, gdf in layers.items()]
+    return claims_of(sources).frame(names)
+
+
+def claims_csv_text(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame) -> str:
+    """Return :func:`claims_table` as CSV (empty cells for no value)."""
+    table = claims_table(layers, sources)
+    rows = [list(CLAIM_COLUMNS)]
+    for rec in table.to_dict("records"):
+        rows.append(["" if rec[c] is None or rec[c] is pd.NA else str(rec[c])
+                     for c in CLAIM_COLUMNS])
+    return _csv_text(rows)
+
+
+def _claims_gdal(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame) -> pd.DataFrame:
+    """Return :func:`claims_table` typed for GDAL and Arrow: text, ``as_of`` as Int64."""
+    table = claims_table(layers, sources)
+    return table.astype({c: "string" for c in CLAIM_COLUMNS if c != "as_of"})
 
 
 def _csv_cell(value: Any) -> str:
@@ -434,7 +479,8 @@ def _kml_style(styles: dict[str, ET.Element], style: dict[str, Any], layer: Laye
     if layer.is_line:
         style_id = f"line-{color[1:]}-{round(opacity * 100)}"
     else:
-        style_id = f"point-{color[1:]}-{round(opacity * 100)}-{style['radius']:g}"
+        style_id = f"point-{color[1:]}-{round(opacity * 100)}-{style['radius']:g}" + (
+            "-locality" if style.get("locality") else "")
     if style_id not in styles:
         elem = ET.Element("Style", id=style_id)
         if layer.is_line:
@@ -445,8 +491,9 @@ def _kml_style(styles: dict[str, ET.Element], style: dict[str, Any], layer: Laye
             icon = ET.SubElement(elem, "IconStyle")
             ET.SubElement(icon, "color").text = _kml_color(color, opacity)
             ET.SubElement(icon, "scale").text = f"{float(style['radius']) / 6:.2f}"
+            shape = "donut" if style.get("locality") else "placemark_circle"  # locality: a ring
             ET.SubElement(ET.SubElement(icon, "Icon"), "href").text = \
-                "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+                f"https://maps.google.com/mapfiles/kml/shapes/{shape}.png"
         styles[style_id] = elem
     return style_id
 
@@ -483,6 +530,7 @@ def render_export(
     for name, path in paths.items():
         files[path], files[path.with_suffix(".csvt")] = csv_texts(name, layers[name])
     files[out / "sources.csv"] = sources_csv_text(sources)
+    files[out / "claims.csv"] = claims_csv_text(layers, sources)
     return files
 
 
@@ -540,6 +588,7 @@ def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, tmp:
     for name, gdf in layers.items():
         _write_gdal(_gdal_frame(name, gdf), tmp, name, "GPKG", SPATIAL_INDEX="YES",
                     promote_to_multi=False, dataset_options={"VERSION": "1.2"})
+    _write_gdal(_claims_gdal(layers, sources), tmp, "claims", "GPKG")
     table = pd.DataFrame({c: [str(v or "") for v in sources[c]] for c in _SOURCE_COLUMNS})
     _write_gdal(table, tmp, "sources", "GPKG")
     try:
@@ -605,8 +654,10 @@ def _binary_writers(
     if fmt == "parquet":
         table = pd.DataFrame({c: [str(v or "") for v in sources[c]] for c in _SOURCE_COLUMNS})
         writers[out / "sources.parquet"] = partial(_write_parquet, table)
+        writers[out / "claims.parquet"] = partial(_write_parquet, _claims_gdal(layers, sources))
     else:
         writers[out / "sources.csv"] = text_writer(sources_csv_text(sources))
+        writers[out / "claims.csv"] = text_writer(claims_csv_text(layers, sources))
     return writers
 
 
@@ -683,8 +734,9 @@ def to_postgis(
 
     Each layer becomes ``schema.<layer>`` with typed columns (lists as ``text[]``), a
     ``geometry`` column in EPSG:4326 (lines as MultiLineString) with a GiST index and ``id`` as
-    primary key; ``schema.sources`` holds the sources table. All tables are replaced inside one
-    transaction: if anything fails, the previous tables stay as they were.
+    primary key; ``schema.sources`` holds the sources table and ``schema.claims`` the contested
+    values (:func:`claims_table`). All tables are replaced inside one transaction: if anything
+    fails, the previous tables stay as they were.
 
     Parameters
     ----------
@@ -743,6 +795,9 @@ def to_postgis(
             table.to_sql("sources", con, schema=schema, if_exists="replace", index=False)
             con.execute(sa.text(f'ALTER TABLE "{schema}"."sources" ADD PRIMARY KEY (id)'))
             written.append(f"{schema}.sources")
+            _claims_gdal(layers, sources).to_sql("claims", con, schema=schema,
+                                                 if_exists="replace", index=False)
+            written.append(f"{schema}.claims")
     except (SQLAlchemyError, psycopg.Error) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         msg = redact(f"expected to replace the ccamap tables in {shown} (schema {schema}), "

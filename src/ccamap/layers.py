@@ -8,7 +8,9 @@ from typing import Literal
 __all__ = [
     "COMMON_FIELDS",
     "LAYERS",
+    "OKABE_ITO",
     "PRECISIONS",
+    "ROUTE_ERROR",
     "STATUSES",
     "STATUS_STYLE",
     "Field",
@@ -97,6 +99,21 @@ COMMON_FIELDS: tuple[Field, ...] = (
     Field("notes", label="Notes"),
 )
 
+#: The Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"): every
+#: category colour of every layer is one of these; ``tests/test_reader.py`` checks each layer's
+#: colours stay apart under a simulated deuteranopia.
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+_OI = OKABE_ITO
+
 #: How status is drawn: dash pattern and opacity; ``None`` colour keeps the layer's colour.
 STATUS_STYLE: dict[str, dict[str, str | float | None]] = {
     "operating": {"dash": None, "opacity": 0.9, "color": None},
@@ -169,6 +186,10 @@ class Layer:
 
 _LINES = ("LineString", "MultiLineString")
 
+#: Every line's route accuracy: the estimated maximum distance (km) from the drawing to the real
+#: route. Validation requires it on every line (``route-error``); maps can draw it as a halo.
+ROUTE_ERROR = Field("route_error_km", "float", factual=True, label="Route accuracy")
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -180,8 +201,9 @@ LAYERS: dict[str, Layer] = {
                 Field("gauge_mm", "list", factual=True, label="Gauge (mm)"),
                 Field("electrified", "choice", factual=True, choices=("yes", "no", "partly")),
                 Field("tunnels", factual=True),
+                ROUTE_ERROR,
             ),
-            color="#c0392b",
+            color=_OI["black"],
         ),
         Layer(
             "pipelines",
@@ -196,17 +218,18 @@ LAYERS: dict[str, Layer] = {
                       label="Geometry provenance"),
                 Field("geometry_licence", "choice", choices=("CC-BY-4.0", "ODbL-1.0"),
                       label="Geometry licence"),
+                ROUTE_ERROR,
             ),
-            color="#8e44ad",
+            color=_OI["blue"],
             category_field="substance",
-            category_colors={"gas": "#2e86c1", "oil": "#6e2c00"},
+            category_colors={"gas": _OI["blue"], "oil": _OI["bluish_green"]},
         ),
         Layer(
             "highways",
             "Highways and road corridors",
             _LINES,
-            (Field("road_class", factual=True, label="Road class"),),
-            color="#d68910",
+            (Field("road_class", factual=True, label="Road class"), ROUTE_ERROR),
+            color=_OI["orange"],
         ),
         Layer(
             "power_plants",
@@ -225,17 +248,17 @@ LAYERS: dict[str, Layer] = {
                 ),
                 Field("generation_gwh_y", "float", factual=True, label="Generation (GWh/y)"),
             ),
-            color="#27ae60",
+            color=_OI["bluish_green"],
             category_field="technology",
             category_colors={
-                "coal": "#333333",
-                "gas": "#e67e22",
-                "hydro": "#1f77b4",
-                "wind": "#17becf",
-                "solar": "#f1c40f",
-                "oil_field": "#6e2c00",
-                "gas_field": "#2e86c1",
-                "refinery": "#7f8c8d",
+                "coal": _OI["black"],
+                "gas": _OI["orange"],
+                "hydro": _OI["blue"],
+                "wind": _OI["sky_blue"],
+                "solar": _OI["yellow"],
+                "oil_field": _OI["vermillion"],
+                "gas_field": _OI["reddish_purple"],
+                "refinery": _OI["bluish_green"],
             },
             size_field="capacity",
         ),
@@ -254,15 +277,15 @@ LAYERS: dict[str, Layer] = {
                 ),
                 Field("opened_year", "int", factual=True, label="Opened"),
             ),
-            color="#34495e",
+            color=_OI["black"],
             category_field="modes",
             category_colors={
-                "road": "#d68910",
-                "rail": "#c0392b",
-                "rail;road": "#7d3c98",
-                "pipeline;rail": "#2e86c1",
-                "pipeline;rail;road": "#1a5276",
-                "pipeline;road": "#2e86c1",
+                "road": _OI["orange"],
+                "rail": _OI["black"],
+                "rail;road": _OI["vermillion"],
+                "pipeline;rail": _OI["blue"],
+                "pipeline;rail;road": _OI["reddish_purple"],
+                "pipeline;road": _OI["sky_blue"],
             },
         ),
         Layer(
@@ -282,17 +305,17 @@ LAYERS: dict[str, Layer] = {
                 ),
                 Field("parent_id", label="Part of"),
             ),
-            color="#16a085",
+            color=_OI["bluish_green"],
             category_field="kind",
             category_colors={
-                "tunnel": "#c0392b",
-                "logistics_hub": "#d35400",
-                "cooperation_centre": "#2980b9",
-                "training_centre": "#8e44ad",
-                "health_centre": "#27ae60",
-                "environmental_project": "#229954",
-                "agro_industrial": "#b7950b",
-                "security_centre": "#566573",
+                "tunnel": _OI["black"],
+                "logistics_hub": _OI["orange"],
+                "cooperation_centre": _OI["blue"],
+                "training_centre": _OI["reddish_purple"],
+                "health_centre": _OI["bluish_green"],
+                "environmental_project": _OI["sky_blue"],
+                "agro_industrial": _OI["yellow"],
+                "security_centre": _OI["vermillion"],
             },
         ),
     )

@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ccamap import settings
+from ccamap.basemap import load_water
 from ccamap.errors import UnsafeOutputError, ValidationError
 from ccamap.export import check_format, render_export, to_postgis, write_export
 from ccamap.io import publish_tree, text_writer
@@ -21,6 +22,7 @@ from ccamap.render import (
     deterministic_ids,
     layer_geojson,
     outlines_for_display,
+    outlines_frame,
     render_map,
     render_table,
 )
@@ -106,26 +108,33 @@ def render_maps(
     data: Dataset,
     *,
     all_layers: bool = True,
-    offline: bool = False,
+    offline: bool = True,
+    cdn: bool = False,
     outlines: dict[str, Any] | None = None,
+    basemap: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """Render the overview, per-layer maps and the table to HTML, by file name.
 
     Element ids are numbered (:func:`ccamap.render.deterministic_ids`), so the same data always
-    gives the same bytes.
+    gives the same bytes. Every asset is inlined unless ``cdn`` (``offline`` is kept for
+    callers of earlier versions: offline is the default).
     """
     pages: dict[str, str] = {}
-    prepared = {name: layer_geojson(gdf, LAYERS[name], data.sources)
+    countries = outlines_frame(outlines)
+    prepared = {name: layer_geojson(gdf, LAYERS[name], data.sources, countries=countries)
                 for name, gdf in data.layers.items()}
+    options: dict[str, Any] = {"cdn": cdn, "outlines": outlines, "basemap": basemap,
+                               "prepared": prepared, "site": True}
     with deterministic_ids():
         if all_layers:
-            m = render_map(data.layers, data.sources, title="ccamap — China–Central Asia",
-                           offline=offline, outlines=outlines, prepared=prepared)
+            m = render_map(data.layers, data.sources,
+                           title="ccamap — China–Central Asia cooperation infrastructure",
+                           **options)
             pages["index.html"] = _html(m)
             pages["table.html"] = render_table(data.layers)
         for name, gdf in data.layers.items():
             m = render_map({name: gdf}, data.sources, title=f"ccamap — {LAYERS[name].title}",
-                           offline=offline, outlines=outlines, prepared=prepared)
+                           **options)
             pages[f"{name}.html"] = _html(m)
     return pages
 
@@ -140,7 +149,8 @@ def build(
     layers: list[str] | None = None,
     *,
     strict: bool = False,
-    offline: bool = False,
+    offline: bool = True,
+    cdn: bool = False,
 ) -> BuildResult:
     """Validate, join, render every map and export GeoJSON; write only if all of it succeeds.
 
@@ -156,13 +166,17 @@ def build(
     strict
         Treat warnings as errors.
     offline
-        Inline Leaflet and every other asset so the maps render with no network.
+        Kept for callers of earlier versions: every asset is inlined unless ``cdn``, so the
+        maps render with no network.
+    cdn
+        Link Leaflet from its CDN instead of inlining it (smaller pages that need the network).
     """
     out = Path(out) if out is not None else settings.MAPS_DIR
     _check_build_out(out, Path(geodata) if geodata is not None else settings.GEODATA_DIR)
     data = load(geodata, layers, strict=strict)
-    pages = render_maps(data, all_layers=not layers, offline=offline,
-                        outlines=load_outlines(geodata))
+    root = Path(geodata) if geodata is not None else settings.GEODATA_DIR
+    pages = render_maps(data, all_layers=not layers, cdn=cdn, outlines=load_outlines(geodata),
+                        basemap={"water": load_water(root)})
     files = {Path(name): text for name, text in pages.items()}
     exports = render_export(data.layers, data.sources, "geojson", out / "export")
     files.update({path.relative_to(out): text for path, text in exports.items()})

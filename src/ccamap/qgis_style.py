@@ -10,7 +10,9 @@ so the maps and QGIS share one definition:
   ``modes``, sites by ``kind``) gets a *rule-based* renderer: one rule per category value, with
   one child rule per status;
 - point symbols of a layer with a ``size_field`` (power plants) are sized by a data-defined
-  expression, area proportional to capacity in MW, as :func:`ccamap.render.point_radius`.
+  expression, area proportional to capacity in MW, as :func:`ccamap.render.point_radius`;
+- points placed at a locality (``geometry_precision = 'locality'``) are hollow, by data-defined
+  fill colour and outline width (:func:`hollow_expression`).
 
 List fields are stored ``;``-joined in the GeoPackage; their category is the sorted join, as
 :func:`ccamap.render.category_key` computes it.
@@ -24,7 +26,8 @@ from typing import Any
 from ccamap.layers import STATUS_STYLE, STATUSES, Layer
 from ccamap.render import feature_style
 
-__all__ = ["category_expression", "layer_qml", "size_expression", "style_fields"]
+__all__ = ["category_expression", "hollow_expression", "layer_qml", "size_expression",
+           "style_fields"]
 
 _QGIS_VERSION = "3.22.0"
 
@@ -57,9 +60,40 @@ def size_expression(layer: Layer) -> str | None:
             f"THEN max(4, 0.5 * sqrt(\"{f}\")) ELSE 6 END")
 
 
+#: The fill of a point placed at a locality: hollow (QGIS styles show no status by fill).
+_LOCALITY_FILL = "#ffffff"
+
+
+def hollow_expression(layer: Layer, style: dict[str, Any], part: str) -> str:
+    """Return the QGIS expression of a point's fill colour or outline width.
+
+    Points placed at a locality (``geometry_precision = 'locality'``, site unknown) are hollow,
+    with the outline width :func:`ccamap.render.feature_style` gives them (the HTML maps, whose
+    fill shows status, draw a dashed ring instead).
+
+    Parameters
+    ----------
+    layer
+        A point layer.
+    style
+        The symbol's style for a point that is not a locality.
+    part
+        ``"fill"`` (an ``r,g,b,a`` colour) or ``"width"`` (pixels).
+    """
+    ring = feature_style({"status": "operating", "geometry_precision": "locality"}, layer)
+    if part == "fill":
+        then = _quote(_rgba(_LOCALITY_FILL, 1.0))
+        other = _quote(_rgba(style["fillColor"], float(style["fillOpacity"])))
+    else:
+        then, other = f"{ring['weight']:g}", f"{style['weight']:g}"
+    return f"CASE WHEN \"geometry_precision\" = 'locality' THEN {then} ELSE {other} END"
+
+
 def style_fields(layer: Layer) -> list[str]:
     """Return the fields the layer's QGIS style reads."""
     fields = ["status"]
+    if not layer.is_line:
+        fields.append("geometry_precision")
     if layer.category_field:
         fields.append(layer.category_field)
     if size_expression(layer):
@@ -126,9 +160,12 @@ def _symbol(name: str, style: dict[str, Any], layer: Layer) -> ET.Element:
         "scale_method": "diameter",
         "joinstyle": "round",
     })
+    properties = {"fillColor": hollow_expression(layer, style, "fill"),
+                  "outlineWidth": hollow_expression(layer, style, "width")}
     size = size_expression(layer)
     if size:
-        _data_defined(ml, {"size": size})
+        properties["size"] = size
+    _data_defined(ml, properties)
     return sym
 
 

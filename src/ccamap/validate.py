@@ -723,6 +723,10 @@ def _check_record(
     if rec.get("status") and rec.get("status_year") is None:
         report.info(file, fid, "status_year", "status-year-unknown", "the year the status was "
                     "last confirmed", "nothing", "no source dates the status")
+    if layer.is_line and rec.get("route_error_km") is None:
+        report.error(file, fid, "route_error_km", "route-error", "the estimated maximum "
+                     "distance in km between the drawing and the real route", "nothing",
+                     "line without a route accuracy")
     if rec.get("capacity") is not None and not rec.get("capacity_unit"):
         report.error(file, fid, "capacity_unit", "missing-unit", "a unit (MW, bcm/y…)",
                      "nothing", "capacity without a unit")
@@ -874,6 +878,9 @@ def validate(
             inputs[name] = result
     if not layers and (root / "catalogue.csv").exists():
         check_catalogue(root / "catalogue.csv", inputs, sources, report)
+    from ccamap.claims import attach_claims
+
+    attach_claims(root, inputs, sources, report, complete=not layers)
     from ccamap.spatial import check_spatial
 
     check_spatial(inputs, root, report)

@@ -92,7 +92,7 @@ def test_injected_html_stays_inert(browser, geodata, tmp_path):
         if name != "table.html":
             page.wait_for_selector("html[data-ccamap-ready]")
             page.evaluate("() => ccamap.focusId('rail-one')")
-            card = page.locator(".leaflet-popup-content .ccamap-card")
+            card = page.locator("#ccamap-side .ccamap-card")
             card.wait_for(timeout=5000)
             assert card.locator("h4").inner_text() == EVIL
             hrefs = card.locator("a").evaluate_all("as => as.map(a => a.href)")
@@ -102,7 +102,7 @@ def test_injected_html_stays_inert(browser, geodata, tmp_path):
             results = page.locator(".ccamap-result")
             assert results.count() == (2 if name == "index.html" else 1)
             assert results.first.inner_text() == EVIL
-            page.evaluate("() => ccamap.map.closePopup()")
+            page.evaluate("() => ccamap.closeCard()")
             page.locator(".leaflet-overlay-pane .leaflet-interactive").first.dispatch_event(
                 "mouseover")
             assert page.locator(".leaflet-tooltip").inner_text() == EVIL

@@ -219,7 +219,12 @@ def test_old_rendering_path_would_run_the_expression(geodata, monkeypatch, tmp_p
                 [record("railways", "rail-one", description=text)])
     data = load(geodata)
     monkeypatch.setattr(render_module._SafeMacro, "render", MacroElement.render)
-    page = render_map(data.layers, data.sources).get_root().render()
+    try:
+        page = render_map(data.layers, data.sources).get_root().render()
+    except FileExistsError:
+        # The value is in the page twice (the card and the download data): the second copy's
+        # mkdir finds the directory the first one made. Either way, the data ran as code.
+        page = MARKER
     assert MARKER in page
     assert (tmp_path / "TOUCHED").is_dir()
     (tmp_path / "TOUCHED").rmdir()

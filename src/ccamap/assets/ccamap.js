@@ -1,16 +1,20 @@
 /* ccamap map runtime: draws the layers, binds tooltips and cards, filters, search, controls.
  *
- * Safety: the only HTML this file inserts is feature.properties._card and ._tooltip, which
- * ccamap.render builds from escaped text. Every other string (names, countries, statuses) is
- * put in the page with textContent.
+ * Safety: the only HTML this file inserts is feature.properties._card, which ccamap.render
+ * builds from escaped text. Every other string (names, countries, statuses, place names,
+ * search results, statistics) is put in the page with textContent; downloads are built as
+ * text and handed to the browser as a Blob. The URL fragment is parsed defensively and its
+ * values are only ever compared with known ids, statuses, countries and layer keys.
  */
 (function () {
   "use strict";
   var ccamap = (window.ccamap = window.ccamap || {});
   ccamap.entries = []; // one per feature: {key, feature, layer, group, visible}
   ccamap.groups = {}; // layer key -> L.GeoJSON
-  ccamap.config = { countries: {}, statuses: [], years: [null, null], layers: {} };
+  ccamap.config = { countries: {}, statuses: [], years: [null, null], layers: {}, sources: {} };
+  ccamap.lang = "en";
   var state = { statuses: null, country: "", year: null };
+  var NARROW = "(max-width: 760px)";
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -19,21 +23,244 @@
     return node;
   }
 
+  function narrow() { return window.matchMedia && window.matchMedia(NARROW).matches; }
+
+  /* ------------------------------------------------------------------ languages */
+
+  var I18N = {
+    zh: {
+      skip: "跳到搜索", asof: "数据截至", menu: "菜单", about: "关于", cite: "引用", licence: "许可",
+      table: "表格", download: "下载", dlgeojson: "当前所见 (GeoJSON)", dlcsv: "当前所见 (CSV)",
+      language: "语言", details: "项目详情", more: "展开", less: "收起", close: "关闭",
+      cutoff: "数据截止", seeds: "起始文件", contribute: "报告错误或提议新来源：见仓库中的 CONTRIBUTING.md。",
+      citecff: "仓库中的 CITATION.cff 提供机器可读的同一引用。", legend: "图例", status: "状态",
+      filters: "筛选", country: "国家", allCountries: "所有国家", year: "年份", play: "播放",
+      pause: "暂停", features: "要素列表", of: " / ", featuresWord: " 个要素",
+      yearHint: "到该年已建成或在建；无日期的要素始终显示", search: "搜索：English, 中文, русский",
+      noResults: "无结果", lines: "线路", power: "电力", ports: "口岸", byCountry: "按国家",
+      statistics: "统计", halo: "路线不确定性", haloHint: "每条线周围的阴影：绘制线与实际路线可能相距多远",
+      locality: "虚线圈：置于最近的地名处（具体位置不详）",
+      statusNames: { announced: "已宣布", "pre-construction": "前期", construction: "在建",
+        operating: "运营中", shelved: "搁置", cancelled: "取消", mothballed: "封存", retired: "退役" },
+      layerNames: { railways: "铁路与铁路走廊", pipelines: "管道", highways: "公路与公路走廊",
+        power_plants: "电站与能源设施", border_ports: "边境口岸", sites: "枢纽、中心及其他" },
+      card: { "Sources": "来源", "not reported": "未报告", "status as of": "状态截至",
+        "Owners": "所有者", "Operators": "运营方", "Builders": "建设方", "Capacity": "能力",
+        "Precision": "几何精度", "Start year": "开工年份", "Completion year": "建成年份",
+        "Reported length (km)": "报告长度 (km)", "Cost (USD million)": "造价（百万美元）",
+        "Notes": "备注", "Drawn length (geodesic)": "绘制长度（测地线）", "Waypoints": "途经点" }
+    },
+    ru: {
+      skip: "К поиску", asof: "данные на", menu: "Меню", about: "О карте", cite: "Цитировать",
+      licence: "Лицензия", table: "Таблица", download: "Скачать", dlgeojson: "Видимое (GeoJSON)",
+      dlcsv: "Видимое (CSV)", language: "Язык", details: "Сведения об объекте", more: "Больше",
+      less: "Меньше", close: "Закрыть", cutoff: "Срез данных", seeds: "Исходные документы",
+      contribute: "Сообщить об ошибке или предложить источник: см. CONTRIBUTING.md в репозитории.",
+      citecff: "Файл CITATION.cff в репозитории содержит то же в машиночитаемом виде.",
+      legend: "Легенда", status: "Статус", filters: "Фильтры", country: "Страна",
+      allCountries: "Все страны", year: "Год", play: "Пуск", pause: "Пауза",
+      features: "Список объектов", of: " из ", featuresWord: " объектов",
+      yearHint: "построено или строится к этому году; объекты без даты видны всегда",
+      search: "Поиск: English, 中文, русский", noResults: "Ничего не найдено", lines: "Линии",
+      power: "Энергетика", ports: "Переходы", byCountry: "по странам", statistics: "Статистика",
+      halo: "Неточность трассы",
+      haloHint: "полоса вокруг линии: насколько рисунок может отстоять от реальной трассы",
+      locality: "пунктирное кольцо: в ближайшем населённом пункте (точное место неизвестно)",
+      statusNames: { announced: "объявлен", "pre-construction": "подготовка",
+        construction: "строится", operating: "действует", shelved: "отложен",
+        cancelled: "отменён", mothballed: "законсервирован", retired: "выведен" },
+      layerNames: { railways: "Железные дороги и коридоры", pipelines: "Трубопроводы",
+        highways: "Автодороги и коридоры", power_plants: "Электростанции и энергообъекты",
+        border_ports: "Пограничные переходы", sites: "Хабы, центры и другие объекты" },
+      card: { "Sources": "Источники", "not reported": "нет данных", "status as of": "статус на",
+        "Owners": "Владельцы", "Operators": "Операторы", "Builders": "Строители",
+        "Capacity": "Мощность", "Precision": "Точность", "Start year": "Начало строительства",
+        "Completion year": "Завершение", "Reported length (km)": "Заявленная длина (км)",
+        "Cost (USD million)": "Стоимость (млн USD)", "Notes": "Примечания",
+        "Drawn length (geodesic)": "Длина на карте (геодезическая)", "Waypoints": "Пункты" }
+    }
+  };
+  var EN = { filters: "Filters", country: "Country", allCountries: "All countries", year: "Year",
+    play: "Play", pause: "Pause", features: "Features", of: " of ", featuresWord: " features",
+    yearHint: "built or under construction by then; undated features stay shown",
+    search: "Search: English, 中文, русский", noResults: "No results", lines: "Lines",
+    power: "Power", ports: "Ports", byCountry: "by country", statistics: "Statistics",
+    more: "More", less: "Less", status: "Status", halo: "Route uncertainty",
+    haloHint: "shade around each line: how far the drawing may be from the real route",
+    locality: "dashed ring: placed at the nearest named place (the site itself is unknown)" };
+
+  function t(key) {
+    var d = I18N[ccamap.lang];
+    return (d && typeof d[key] === "string") ? d[key] : EN[key] || key;
+  }
+  function statusName(s) {
+    var d = I18N[ccamap.lang];
+    return (d && d.statusNames[s]) || s;
+  }
+  function layerName(key) {
+    var d = I18N[ccamap.lang];
+    return (d && d.layerNames[key]) || ccamap.config.layers[key] || key;
+  }
+  function countryName(code) {
+    var tr = ccamap.config.countriesI18n && ccamap.config.countriesI18n[ccamap.lang];
+    return (tr && tr[code]) || ccamap.config.countries[code] || code;
+  }
+  function displayName(p) {
+    if (ccamap.lang === "zh" && p.name_zh) { return p.name_zh; }
+    if (ccamap.lang === "ru" && p.name_ru) { return p.name_ru; }
+    return p.name || p.id;
+  }
+
   ccamap.configure = function (config) {
     ccamap.config = config;
+    if (!ccamap.config.sources) { ccamap.config.sources = {}; }
   };
 
-  ccamap.addOutlines = function (map, data) {
-    if (!map.getPane("ccamap-outlines")) {
-      map.createPane("ccamap-outlines");
-      map.getPane("ccamap-outlines").style.zIndex = 250;
+  /* ------------------------------------------------------------------ basemap */
+
+  var BACKGROUND = "#dfe8ee";
+
+  function fadeBands(bounds) {
+    // The outlines end at a rectangle: frames of the background colour, more opaque outward,
+    // fade them out over the last 4 degrees instead of a hard edge.
+    var w = bounds.getWest(), s = bounds.getSouth(), e = bounds.getEast(), n = bounds.getNorth();
+    var steps = 8, width = 4, out = [];
+    function ring(d) { return [[s + d, w + d], [s + d, e - d], [n - d, e - d], [n - d, w + d]]; }
+    for (var i = 0; i < steps; i += 1) {
+      var outer = width * i / steps, inner = width * (i + 1) / steps;
+      out.push(L.polygon([ring(outer), ring(inner)], {
+        pane: "ccamap-fade", interactive: false, stroke: false, fillColor: BACKGROUND,
+        fillOpacity: 1 - (i + 0.5) / steps
+      }));
     }
+    out.push(L.polygon([[[-85, -179], [-85, 179], [85, 179], [85, -179]], ring(0)], {
+      pane: "ccamap-fade", interactive: false, stroke: false, fillColor: BACKGROUND, fillOpacity: 1
+    }));
+    return out;
+  }
+
+  function minPopulation(zoom) {
+    if (zoom < 4) { return Infinity; }
+    if (zoom < 5) { return 1000000; }
+    if (zoom < 6) { return 500000; }
+    if (zoom < 7) { return 200000; }
+    if (zoom < 8) { return 100000; }
+    if (zoom < 9) { return 30000; }
+    return 0;
+  }
+
+  var Labels = L.Layer.extend({
+    initialize: function (extra) { this._extra = extra; },
+    onAdd: function (map) {
+      this._map = map;
+      this._box = el("div", "ccamap-labels");
+      this._box.setAttribute("aria-hidden", "true");
+      map.getPane("ccamap-labels").appendChild(this._box);
+      map.on("zoomend moveend viewreset", this.redraw, this);
+      this.redraw();
+    },
+    onRemove: function (map) {
+      map.off("zoomend moveend viewreset", this.redraw, this);
+      this._box.remove();
+    },
+    redraw: function () {
+      var map = this._map, box = this._box, zoom = map.getZoom(), extra = this._extra;
+      var size = map.getSize(), placed = [], lang = ccamap.lang, frag = document.createDocumentFragment();
+      var ctx = ccamap._measure || (ccamap._measure = document.createElement("canvas").getContext("2d"));
+      box.textContent = "";
+      function fits(r) {
+        for (var i = 0; i < placed.length; i += 1) {
+          var q = placed[i];
+          if (r[0] < q[2] && r[2] > q[0] && r[1] < q[3] && r[3] > q[1]) { return false; }
+        }
+        return true;
+      }
+      function put(lat, lon, text, cls, font, dot) {
+        if (!text) { return false; }
+        var pt = map.latLngToContainerPoint([lat, lon]);
+        if (pt.x < -50 || pt.y < -20 || pt.x > size.x + 50 || pt.y > size.y + 20) { return false; }
+        ctx.font = font;
+        var w = ctx.measureText(text).width + 6, h = Number(/(\d+)px/.exec(font)[1]) + 4;
+        var dx = dot ? 5 : -w / 2, dy = -h / 2;
+        var r = [pt.x + dx - 2, pt.y + dy - 2, pt.x + dx + w + 2, pt.y + dy + h + 2];
+        if (!fits(r) || (dot && !fits([pt.x - 3, pt.y - 3, pt.x + 3, pt.y + 3]))) { return false; }
+        placed.push(r);
+        if (dot) { placed.push([pt.x - 3, pt.y - 3, pt.x + 3, pt.y + 3]); }
+        var lp = map.latLngToLayerPoint([lat, lon]);
+        var node = el("div", "ccamap-label " + cls, text);
+        node.style.transform = "translate(" + Math.round(lp.x + dx) + "px," + Math.round(lp.y + dy) + "px)";
+        frag.appendChild(node);
+        if (dot) {
+          var d = el("div", "ccamap-town-dot" + (cls.indexOf("capital") >= 0 ? " ccamap-capital-dot" : ""));
+          d.style.transform = "translate(" + Math.round(lp.x - 2.5) + "px," + Math.round(lp.y - 2.5) + "px)";
+          frag.appendChild(d);
+        }
+        return true;
+      }
+      function pick(en, zh, ru) { return (lang === "zh" && zh) || (lang === "ru" && ru) || en; }
+      if (zoom <= 8) {
+        (extra.countries || []).forEach(function (c) {
+          var minArea = zoom <= 3 ? 40 : zoom <= 4 ? 6 : 0.5;
+          if (c[2] >= minArea) {
+            put(c[1], c[0], pick(c[4], c[5], c[6]).toUpperCase(), "ccamap-country-label",
+              "600 12px system-ui, sans-serif", false);
+          }
+        });
+      }
+      ((extra.water && extra.water.features) || []).forEach(function (f) {
+        var p = f.properties || {};
+        if (p.name && p._label && zoom >= 4) {
+          put(p._label[1], p._label[0], pick(p.name, p.name_zh, p.name_ru), "ccamap-water-label",
+            "italic 12px system-ui, sans-serif", false);
+        }
+      });
+      var minPop = minPopulation(zoom);
+      (extra.places || []).forEach(function (c) {
+        if ((c[3] && zoom >= 3) || c[2] >= minPop) {
+          put(c[1], c[0], pick(c[4], c[5], c[6]), c[3] ? "ccamap-town ccamap-capital" : "ccamap-town",
+            (c[3] ? "600 " : "") + "12px system-ui, sans-serif", true);
+        }
+      });
+      box.appendChild(frag);
+      ccamap.labelCount = box.querySelectorAll(".ccamap-label").length;
+    }
+  });
+
+  ccamap.addOutlines = function (map, data, extra) {
+    extra = extra || {};
+    [["ccamap-outlines", 250], ["ccamap-water", 260], ["ccamap-fade", 270], ["ccamap-labels", 390]]
+      .forEach(function (p) {
+        if (!map.getPane(p[0])) {
+          map.createPane(p[0]);
+          map.getPane(p[0]).style.zIndex = p[1];
+          map.getPane(p[0]).style.pointerEvents = "none";
+        }
+      });
+    map.getContainer().style.background = BACKGROUND;
     ccamap.outlinesData = data;
-    return L.geoJSON(data, {
+    var outlines = L.geoJSON(data, {
       pane: "ccamap-outlines",
       interactive: false,
-      style: { color: "#7f8c8d", weight: 0.8, fillColor: "#f4f1ea", fillOpacity: 1 }
+      style: { color: "#8a8f91", weight: 0.8, fillColor: "#f6f3ec", fillOpacity: 1 }
     });
+    var parts = [outlines];
+    if (extra.water) {
+      extra.water.features.forEach(function (f) {
+        if (f.properties && f.properties.name) {
+          var c = L.geoJSON(f).getBounds().getCenter();
+          f.properties._label = [c.lng, c.lat];
+        }
+      });
+      parts.push(L.geoJSON(extra.water, {
+        pane: "ccamap-water", interactive: false,
+        style: { color: "#7fa7c0", weight: 0.6, fillColor: "#b9d3e3", fillOpacity: 1 }
+      }));
+    }
+    var b = outlines.getBounds();
+    if (b.isValid()) { parts = parts.concat(fadeBands(b)); }
+    ccamap.labels = new Labels(extra);
+    parts.push(ccamap.labels);
+    return L.layerGroup(parts);
   };
 
   ccamap.addLayer = function (map, key, data, show) {
@@ -41,19 +268,27 @@
       style: function (f) { return f.properties._style; },
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, f.properties._style); },
       onEachFeature: function (f, layer) {
-        layer.bindTooltip(f.properties._tooltip, { sticky: true });
-        layer.bindPopup(f.properties._card, { maxWidth: 440, className: "ccamap-popup" });
-        ccamap.entries.push({ key: key, feature: f, layer: layer, group: null, visible: true });
+        var entry = { key: key, feature: f, layer: layer, group: null, visible: true };
+        layer.bindTooltip(function () { return el("span", null, displayName(f.properties)); },
+          { sticky: true });
+        layer.on("click", function () { ccamap.openCard(entry, null); });
+        layer.on("add", function () {
+          var node = layer.getElement && layer.getElement();
+          if (node) { node.removeAttribute("tabindex"); node.setAttribute("aria-hidden", "true"); }
+        });
+        ccamap.entries.push(entry);
       }
     });
     ccamap.entries.forEach(function (e) { if (e.key === key) { e.group = group; } });
     ccamap.groups[key] = group;
     ccamap.map = map;
-    if (show) { group.addTo(map); }
+    if (show !== false) { group.addTo(map); }
     return group;
   };
 
   /* ------------------------------------------------------------------ filtering */
+
+  function layerShown(entry) { return !ccamap.map || ccamap.map.hasLayer(entry.group); }
 
   function matches(entry) {
     var p = entry.feature.properties;
@@ -65,6 +300,10 @@
     return true;
   }
 
+  ccamap.visibleEntries = function () {
+    return ccamap.entries.filter(function (e) { return e.visible && layerShown(e); });
+  };
+
   ccamap.applyFilters = function () {
     var shown = 0;
     ccamap.entries.forEach(function (e) {
@@ -75,39 +314,120 @@
       if (ok) { shown += 1; }
     });
     ccamap.visibleCount = shown;
-    if (ccamap.countNode) {
-      ccamap.countNode.textContent = shown + " of " + ccamap.entries.length + " features";
-    }
+    refreshViews();
+    if (ccamap.halo.on) { ccamap.drawHalos(); }
     return shown;
   };
+
+  function refreshViews() {
+    if (ccamap.countNode) {
+      var seen = ccamap.visibleEntries().length;
+      ccamap.countNode.textContent = (ccamap.lang === "en" ? seen + " of " + ccamap.entries.length + " features"
+        : seen + t("of") + ccamap.entries.length + t("featuresWord"));
+    }
+    if (ccamap.refreshList) { ccamap.refreshList(); }
+    renderStats();
+    writeHash();
+  }
 
   ccamap.setFilter = function (name, value) {
     state[name] = value;
     return ccamap.applyFilters();
   };
 
+  /* ------------------------------------------------------------------ route uncertainty halos */
+
+  // A line's style carries haloKm, its route_error_km: the estimated maximum distance between
+  // the drawing and the real route. With the halo on (off by default), a wide translucent line
+  // is drawn under each visible line, 2 x haloKm wide on the ground; its pixel width follows
+  // the scale at the line's latitude and is recomputed on every zoom.
+  ccamap.halo = { on: false, group: null, drawn: 0 };
+
+  function metresPerPixel(map, lat) {
+    return 40075016.686 * Math.cos(lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
+  }
+
+  ccamap.drawHalos = function () {
+    var map = ccamap.map;
+    var halo = ccamap.halo;
+    if (!map) { return 0; }
+    if (!halo.group) {
+      map.createPane("ccamap-halos");
+      map.getPane("ccamap-halos").style.zIndex = 390; // under the layers, over the basemap
+      map.getPane("ccamap-halos").style.pointerEvents = "none";
+      halo.group = L.layerGroup().addTo(map);
+    }
+    halo.group.clearLayers();
+    halo.drawn = 0;
+    if (!halo.on) { return 0; }
+    ccamap.entries.forEach(function (e) {
+      var style = e.feature.properties._style || {};
+      if (!style.haloKm || !e.visible || !map.hasLayer(e.group) || !e.layer.getLatLngs) { return; }
+      var lat = e.layer.getBounds().getCenter().lat;
+      L.polyline(e.layer.getLatLngs(), {
+        pane: "ccamap-halos", interactive: false, className: "ccamap-halo",
+        color: style.color, opacity: 0.2, lineCap: "round", lineJoin: "round",
+        weight: Math.max(1, 2 * style.haloKm * 1000 / metresPerPixel(map, lat))
+      }).addTo(halo.group);
+      halo.drawn += 1;
+    });
+    return halo.drawn;
+  };
+
+  ccamap.setHalo = function (on) {
+    ccamap.halo.on = Boolean(on);
+    return ccamap.drawHalos();
+  };
+
   /* ------------------------------------------------------------------ search */
 
-  function haystack(p) {
-    return [p.name, p.name_zh, p.name_ru].filter(Boolean).join(" \u0001 ").toLowerCase();
+  function lower(v) { return String(v || "").toLowerCase(); }
+
+  // Rank: 0 exact name, 1 name prefix, 2 a word of the name starts with the query, 3 name
+  // contains it, 4 an alias (names on either side of a port, waypoints), 5 the description.
+  // Ties: points before lines (a place before a corridor through it), then shorter names.
+  function rank(entry, q) {
+    var p = entry.feature.properties, d = p._data || {};
+    var names = [p.name, p.name_zh, p.name_ru].filter(Boolean).map(lower);
+    var best = 9;
+    names.forEach(function (n) {
+      var r = n === q ? 0 : n.indexOf(q) === 0 ? 1
+        : n.split(/[\s\-–—(),/·]+/).some(function (w) { return w && w.indexOf(q) === 0; }) ? 2
+        : n.indexOf(q) >= 0 ? 3 : 9;
+      if (r < best) { best = r; }
+    });
+    if (best === 9) {
+      var aliases = [d.name_a, d.name_b].concat(d.waypoints || []).filter(Boolean).map(lower);
+      if (aliases.some(function (a) { return a.indexOf(q) >= 0; })) { best = 4; }
+      else if (lower(d.description).indexOf(q) >= 0) { best = 5; }
+    }
+    return best;
   }
 
   ccamap.search = function (query) {
-    var q = String(query || "").trim().toLowerCase();
+    var q = lower(query).trim();
     if (!q) { return []; }
-    return ccamap.entries.filter(function (e) { return haystack(e.feature.properties).indexOf(q) >= 0; });
+    return ccamap.entries
+      .map(function (e) { return { e: e, r: rank(e, q) }; })
+      .filter(function (x) { return x.r < 9; })
+      .sort(function (a, b) {
+        var la = a.e.layer.getLatLng ? 0 : 1, lb = b.e.layer.getLatLng ? 0 : 1;
+        return a.r - b.r || la - lb || String(a.e.feature.properties.name).length -
+          String(b.e.feature.properties.name).length;
+      })
+      .map(function (x) { return x.e; });
   };
 
-  ccamap.focus = function (entry) {
+  ccamap.focus = function (entry, opener) {
     var map = ccamap.map;
     if (!entry.visible) { entry.group.addLayer(entry.layer); entry.visible = true; }
     if (!map.hasLayer(entry.group)) { map.addLayer(entry.group); }
+    ccamap.openCard(entry, opener === undefined ? null : opener);
     if (entry.layer.getBounds) {
       map.fitBounds(entry.layer.getBounds(), { maxZoom: 9, padding: [30, 30] });
     } else {
-      map.setView(entry.layer.getLatLng(), Math.max(map.getZoom(), 9));
+      map.setView(entry.layer.getLatLng(), Math.max(map.getZoom(), 8));
     }
-    entry.layer.openPopup();
     return entry;
   };
 
@@ -115,6 +435,401 @@
     var found = ccamap.entries.filter(function (e) { return e.feature.properties.id === id; });
     return found.length ? ccamap.focus(found[0]) : null;
   };
+
+  /* ------------------------------------------------------------------ the card panel */
+
+  function translateCard(node) {
+    var d = I18N[ccamap.lang];
+    if (!d) { return; }
+    node.querySelectorAll("th, .ccamap-sources > b").forEach(function (n) {
+      if (d.card[n.textContent]) { n.textContent = d.card[n.textContent]; }
+    });
+    var miss = node.querySelector("p.ccamap-missing");
+    if (miss && miss.firstChild && miss.firstChild.nodeType === 3) {
+      var text = miss.firstChild.nodeValue;
+      Object.keys(d.card).forEach(function (k) { text = text.split(k).join(d.card[k]); });
+      miss.firstChild.nodeValue = text;
+    }
+    var sy = node.querySelector(".ccamap-status-year");
+    if (sy) { sy.textContent = sy.textContent.replace("status as of", d.card["status as of"]); }
+    var st = node.querySelector(".ccamap-status");
+    var status = node.getAttribute("data-status");
+    if (st && st.firstChild && st.firstChild.nodeType === 3 && status) {
+      st.firstChild.nodeValue = statusName(status) + " ";
+    }
+  }
+
+  ccamap.openCard = function (entry, opener) {
+    var side = document.getElementById("ccamap-side");
+    var body = document.getElementById("ccamap-card");
+    if (!side || !body) { return; }
+    if (ccamap.selected && ccamap.selected !== entry) { unhighlight(ccamap.selected); }
+    ccamap.selected = entry;
+    ccamap.opener = opener || ccamap.opener || document.activeElement;
+    // _card is built by ccamap.render from escaped text only.
+    body.innerHTML = entry.feature.properties._card;
+    var card = body.querySelector(".ccamap-card");
+    if (card) {
+      card.setAttribute("data-status", entry.feature.properties.status || "");
+      translateCard(card);
+      var h = card.querySelector("h4");
+      if (h) { h.setAttribute("tabindex", "-1"); h.id = "ccamap-card-heading"; }
+    }
+    var wasHidden = side.hidden;
+    side.hidden = false;
+    document.body.classList.add("ccamap-side-open");
+    if (wasHidden && ccamap.map) { ccamap.map.invalidateSize({ animate: false }); }
+    highlight(entry);
+    var heading = document.getElementById("ccamap-card-heading");
+    if (heading) { heading.focus({ preventScroll: true }); }
+    writeHash();
+  };
+
+  ccamap.closeCard = function () {
+    var side = document.getElementById("ccamap-side");
+    if (!side || side.hidden) { return; }
+    side.hidden = true;
+    side.classList.remove("ccamap-expanded");
+    document.body.classList.remove("ccamap-side-open");
+    if (ccamap.selected) { unhighlight(ccamap.selected); }
+    ccamap.selected = null;
+    if (ccamap.map) { ccamap.map.invalidateSize({ animate: false }); }
+    var back = ccamap.opener;
+    ccamap.opener = null;
+    if (back && document.contains(back) && back.focus) { back.focus(); }
+    else { var s = document.getElementById("ccamap-search"); if (s) { s.focus(); } }
+    writeHash();
+  };
+
+  function highlight(entry) {
+    if (entry.layer.setStyle) {
+      var st = entry.feature.properties._style;
+      entry.layer.setStyle({ weight: (st.weight || 2) + 3 });
+    }
+  }
+  function unhighlight(entry) {
+    if (entry.layer.setStyle) { entry.layer.setStyle(entry.feature.properties._style); }
+  }
+
+  function wireSide() {
+    var side = document.getElementById("ccamap-side");
+    if (!side) { return; }
+    side.querySelector(".ccamap-close").addEventListener("click", ccamap.closeCard);
+    var more = side.querySelector(".ccamap-expand");
+    more.addEventListener("click", function () {
+      var on = side.classList.toggle("ccamap-expanded");
+      more.setAttribute("aria-expanded", on ? "true" : "false");
+      more.textContent = on ? t("less") : t("more");
+      if (ccamap.map) { ccamap.map.invalidateSize({ animate: false }); }
+    });
+    side.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") { ccamap.closeCard(); }
+    });
+  }
+
+  /* ------------------------------------------------------------------ header: search, menu */
+
+  function wireSearch() {
+    var input = document.getElementById("ccamap-search");
+    var list = document.getElementById("ccamap-results");
+    if (!input || !list) { return; }
+    var hits = [], active = -1;
+    function setActive(i) {
+      active = i;
+      Array.prototype.forEach.call(list.children, function (li, j) {
+        li.setAttribute("aria-selected", j === i ? "true" : "false");
+      });
+      if (i >= 0 && list.children[i]) {
+        input.setAttribute("aria-activedescendant", list.children[i].id);
+        list.children[i].scrollIntoView({ block: "nearest" });
+      } else { input.removeAttribute("aria-activedescendant"); }
+    }
+    function hide() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+    function choose(entry) {
+      hide();  // hidden, not removed: nothing that handles this event loses its target
+      ccamap.focus(entry, input);
+    }
+    function show() {
+      hits = ccamap.search(input.value).slice(0, 10);
+      list.textContent = "";
+      active = -1;
+      if (!input.value.trim()) { hide(); return; }
+      if (!hits.length) {
+        var none = el("li", "ccamap-noresult", t("noResults"));
+        none.setAttribute("role", "option");
+        none.setAttribute("aria-disabled", "true");
+        none.id = "ccamap-result-none";
+        list.appendChild(none);
+      }
+      hits.forEach(function (e, i) {
+        var p = e.feature.properties;
+        var li = el("li", "ccamap-result", displayName(p));
+        li.id = "ccamap-result-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.setAttribute("data-layer", layerName(e.key));
+        li.addEventListener("mousedown", function (ev) { ev.preventDefault(); });
+        li.addEventListener("click", function () { choose(e); });
+        list.appendChild(li);
+      });
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+    ccamap.showResults = show;
+    input.addEventListener("input", show);
+    input.addEventListener("focus", function () { if (input.value.trim()) { show(); } });
+    input.addEventListener("blur", function () { setTimeout(hide, 150); });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+        ev.preventDefault();
+        if (list.hidden) { show(); }
+        if (!hits.length) { return; }
+        var step = ev.key === "ArrowDown" ? 1 : -1;
+        setActive((active + step + hits.length) % hits.length);
+      } else if (ev.key === "Enter") {
+        ev.preventDefault();
+        if (list.hidden) { show(); }
+        if (hits.length) { choose(hits[active >= 0 ? active : 0]); }
+      } else if (ev.key === "Escape") {
+        hide();
+      }
+    });
+  }
+
+  function wireHeader() {
+    var menu = document.querySelector(".ccamap-menu-button");
+    var nav = document.getElementById("ccamap-nav");
+    if (menu && nav) {
+      menu.addEventListener("click", function () {
+        var open = document.body.classList.toggle("ccamap-nav-open");
+        menu.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    }
+    document.querySelectorAll("[data-dialog]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var d = document.getElementById(b.getAttribute("data-dialog"));
+        if (d && d.showModal) { d.showModal(); }
+      });
+    });
+    document.querySelectorAll(".ccamap-dl").forEach(function (b) {
+      b.addEventListener("click", function () { ccamap.download(b.getAttribute("data-format")); });
+    });
+    var lang = document.getElementById("ccamap-lang");
+    if (lang) {
+      lang.addEventListener("change", function () { ccamap.setLanguage(lang.value); });
+    }
+  }
+
+  /* ------------------------------------------------------------------ downloads */
+
+  function exportFeatures() {
+    var sources = ccamap.config.sources || {};
+    return ccamap.visibleEntries().map(function (e) {
+      var p = e.feature.properties, props = {};
+      var d = p._data || {};
+      Object.keys(d).forEach(function (k) { props[k] = d[k]; });
+      props.layer = e.key;
+      props.sources = (d.sources || []).map(function (sid) {
+        var s = Object.prototype.hasOwnProperty.call(sources, sid) ? sources[sid] : null;
+        return s ? { id: sid, title: s[0], publisher: s[1], date: s[2], url: s[3] } : { id: sid };
+      });
+      return { type: "Feature", properties: props, geometry: e.feature.geometry };
+    });
+  }
+
+  function wkt(g) {
+    function pt(c) { return c[0] + " " + c[1]; }
+    function line(cs) { return "(" + cs.map(pt).join(", ") + ")"; }
+    if (!g) { return ""; }
+    if (g.type === "Point") { return "POINT (" + pt(g.coordinates) + ")"; }
+    if (g.type === "LineString") { return "LINESTRING " + line(g.coordinates); }
+    if (g.type === "MultiLineString") { return "MULTILINESTRING (" + g.coordinates.map(line).join(", ") + ")"; }
+    return "";
+  }
+
+  function csvCell(v) {
+    if (v === null || v === undefined) { return ""; }
+    if (Array.isArray(v)) {
+      v = v.map(function (x) { return typeof x === "object" && x ? (x.url || x.id) : x; }).join("; ");
+    }
+    var s = String(v);
+    return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  ccamap.exportText = function (format) {
+    var features = exportFeatures();
+    if (format === "csv") {
+      var cols = [];
+      features.forEach(function (f) {
+        Object.keys(f.properties).forEach(function (k) { if (cols.indexOf(k) < 0) { cols.push(k); } });
+      });
+      var rows = [cols.concat(["WKT"]).map(csvCell).join(",")];
+      features.forEach(function (f) {
+        rows.push(cols.map(function (k) { return csvCell(f.properties[k]); })
+          .concat([csvCell(wkt(f.geometry))]).join(","));
+      });
+      return rows.join("\n") + "\n";
+    }
+    return JSON.stringify({ type: "FeatureCollection", features: features }, null, 1) + "\n";
+  };
+
+  ccamap.download = function (format) {
+    var text = ccamap.exportText(format);
+    var name = "ccamap-view." + (format === "csv" ? "csv" : "geojson");
+    var blob = new Blob([text], { type: format === "csv" ? "text/csv" : "application/geo+json" });
+    var a = el("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    ccamap.lastDownload = { name: name, text: text };
+    return text;
+  };
+
+  /* ------------------------------------------------------------------ statistics */
+
+  function fmt(n) { return Math.round(n).toLocaleString("en-US"); }
+
+  function sortedPairs(obj) {
+    return Object.keys(obj).map(function (k) { return [k, obj[k]]; })
+      .sort(function (a, b) { return b[1] - a[1]; });
+  }
+
+  ccamap.stats = function () {
+    var s = { km: 0, kmStatus: {}, kmCountry: {}, mw: 0, mwTech: {}, ports: 0, portModes: {} };
+    ccamap.visibleEntries().forEach(function (e) {
+      var p = e.feature.properties, d = p._data || {};
+      if (!e.layer.getLatLng) {
+        var km = Number(d.length_km) || 0;
+        s.km += km;
+        s.kmStatus[p.status] = (s.kmStatus[p.status] || 0) + km;
+        var byC = p._km || {};
+        Object.keys(byC).forEach(function (c) { s.kmCountry[c] = (s.kmCountry[c] || 0) + byC[c]; });
+      } else if (e.key === "power_plants" && d.capacity_unit === "MW" && d.capacity) {
+        s.mw += Number(d.capacity);
+        s.mwTech[d.technology] = (s.mwTech[d.technology] || 0) + Number(d.capacity);
+      } else if (e.key === "border_ports") {
+        s.ports += 1;
+        (d.modes || []).forEach(function (m) { s.portModes[m] = (s.portModes[m] || 0) + 1; });
+      }
+    });
+    return s;
+  };
+
+  function renderStats() {
+    var nodes = document.querySelectorAll(".ccamap-stats");
+    if (!nodes.length) { return; }
+    var s = ccamap.stats(), parts = [];
+    if (s.km > 0) {
+      parts.push([t("lines") + " " + fmt(s.km) + " km: " + sortedPairs(s.kmStatus).map(function (x) {
+        return statusName(x[0]) + " " + fmt(x[1]);
+      }).join(" · ") + (Object.keys(s.kmCountry).length ? "; " + t("byCountry") + ": " +
+        sortedPairs(s.kmCountry).slice(0, 6).map(function (x) {
+          return countryName(x[0]) + " " + fmt(x[1]);
+        }).join(" · ") : ""), "lines"]);
+    }
+    if (s.mw > 0) {
+      parts.push([t("power") + " " + fmt(s.mw) + " MW: " + sortedPairs(s.mwTech).map(function (x) {
+        return String(x[0]).replace(/_/g, " ") + " " + fmt(x[1]);
+      }).join(" · "), "power"]);
+    }
+    if (s.ports > 0) {
+      parts.push([t("ports") + " " + s.ports + ": " + sortedPairs(s.portModes).map(function (x) {
+        return x[0] + " " + x[1];
+      }).join(" · "), "ports"]);
+    }
+    nodes.forEach(function (node) {
+      node.textContent = "";
+      parts.forEach(function (p) {
+        var span = el("span", "ccamap-stat ccamap-stat-" + p[1], p[0]);
+        node.appendChild(span);
+      });
+    });
+  }
+
+  /* ------------------------------------------------------------------ the URL */
+
+  var hashTimer = null, restoring = false;
+
+  function writeHash() {
+    if (restoring || !ccamap.ready || !ccamap.map) { return; }
+    clearTimeout(hashTimer);
+    hashTimer = setTimeout(function () {
+      var map = ccamap.map, c = map.getCenter(), parts = [];
+      parts.push("map=" + map.getZoom() + "/" + c.lat.toFixed(3) + "/" + c.lng.toFixed(3));
+      if (state.statuses) { parts.push("status=" + state.statuses.map(encodeURIComponent).join(",")); }
+      if (state.country) { parts.push("country=" + encodeURIComponent(state.country)); }
+      if (state.year !== null) { parts.push("year=" + state.year); }
+      var keys = Object.keys(ccamap.groups);
+      var shown = keys.filter(function (k) { return map.hasLayer(ccamap.groups[k]); });
+      if (shown.length < keys.length) { parts.push("layers=" + shown.join(",")); }
+      if (ccamap.lang !== "en") { parts.push("lang=" + ccamap.lang); }
+      if (ccamap.selected) { parts.push("id=" + encodeURIComponent(ccamap.selected.feature.properties.id)); }
+      var hash = "#" + parts.join("&");
+      if (hash !== window.location.hash && window.history && window.history.replaceState) {
+        window.history.replaceState(null, "", hash);
+      }
+    }, 120);
+  }
+
+  function parseHash(hash) {
+    // The fragment is the reader's (or a link's) text: a malformed escape ("#id=%") or an
+    // unknown value is ignored, never thrown; values are only ever compared, never inserted.
+    var out = Object.create(null);
+    String(hash || "").replace(/^#/, "").split("&").forEach(function (pair) {
+      var i = pair.indexOf("=");
+      if (i <= 0) { return; }
+      var k = pair.slice(0, i), v = pair.slice(i + 1);
+      try { v = decodeURIComponent(v); } catch (e) { /* keep the raw text */ }
+      if (!(k in out)) { out[k] = v; }
+    });
+    return out;
+  }
+
+  function applyHash() {
+    var h = parseHash(window.location.hash), map = ccamap.map;
+    restoring = true;
+    try {
+      if ("lang" in h && (h.lang === "zh" || h.lang === "ru" || h.lang === "en")) { ccamap.setLanguage(h.lang); }
+      if ("layers" in h) {
+        var want = h.layers.split(",");
+        Object.keys(ccamap.groups).forEach(function (k) {
+          var g = ccamap.groups[k];
+          if (want.indexOf(k) >= 0 && !map.hasLayer(g)) { map.addLayer(g); }
+          if (want.indexOf(k) < 0 && map.hasLayer(g)) { map.removeLayer(g); }
+        });
+      }
+      if ("status" in h) {
+        var st = h.status.split(",").filter(function (s) { return ccamap.config.statuses.indexOf(s) >= 0; });
+        state.statuses = st.length && st.length < ccamap.config.statuses.length ? st : null;
+      }
+      if ("country" in h) {
+        state.country = Object.prototype.hasOwnProperty.call(ccamap.config.countries, h.country) ? h.country : "";
+      }
+      if ("year" in h) {
+        var y = parseInt(h.year, 10), ys = ccamap.config.years;
+        state.year = isFinite(y) && ys[0] !== null && y >= ys[0] && y < ys[1] ? y : null;
+      }
+      ccamap.applyFilters();
+      if (ccamap.syncControls) { ccamap.syncControls(); }
+      if ("id" in h) { ccamap.focusId(h.id); }
+      if ("map" in h) {
+        var m = /^(\d{1,2})\/(-?\d{1,2}(?:\.\d+)?)\/(-?\d{1,3}(?:\.\d+)?)$/.exec(h.map);
+        if (m) {
+          var z = Math.min(18, Number(m[1])), lat = Number(m[2]), lng = Number(m[3]);
+          if (Math.abs(lat) <= 85 && Math.abs(lng) <= 180) { map.setView([lat, lng], z, { animate: false }); }
+        }
+      }
+    } finally {
+      restoring = false;
+    }
+  }
+  ccamap.applyHash = applyHash;
 
   /* ------------------------------------------------------------------ controls */
 
@@ -126,32 +841,29 @@
         L.DomEvent.disableClickPropagation(box);
         L.DomEvent.disableScrollPropagation(box);
 
-        var search = el("input", "ccamap-search");
-        search.type = "search";
-        search.placeholder = "Search: English, 中文, русский";
-        search.setAttribute("aria-label", "Search features by name");
-        var results = el("div", "ccamap-results");
-        function showResults() {
-          results.textContent = "";
-          ccamap.search(search.value).slice(0, 8).forEach(function (e) {
-            var b = el("button", "ccamap-result", e.feature.properties.name);
-            b.type = "button";
-            b.addEventListener("click", function () { ccamap.focus(e); results.textContent = ""; });
-            results.appendChild(b);
-          });
+        var toggle = el("button", "ccamap-fold");
+        toggle.type = "button";
+        toggle.setAttribute("aria-expanded", "true");
+        toggle.setAttribute("aria-controls", "ccamap-panel-body");
+        var toggleText = el("span", null, t("filters"));
+        toggleText.setAttribute("data-i18n-js", "filters");
+        toggle.appendChild(toggleText);
+        box.appendChild(toggle);
+        var inner = el("div", "ccamap-panel-body");
+        inner.id = "ccamap-panel-body";
+        box.appendChild(inner);
+        function fold(folded) {
+          box.classList.toggle("ccamap-folded", folded);
+          toggle.setAttribute("aria-expanded", folded ? "false" : "true");
         }
-        search.addEventListener("input", showResults);
-        search.addEventListener("keydown", function (ev) {
-          if (ev.key === "Enter") {
-            var hits = ccamap.search(search.value);
-            if (hits.length) { ccamap.focus(hits[0]); results.textContent = ""; }
-          }
-        });
-        box.appendChild(search);
-        box.appendChild(results);
+        toggle.addEventListener("click", function () { fold(!box.classList.contains("ccamap-folded")); });
+        ccamap.foldPanel = fold;
+        if (narrow()) { fold(true); }
 
         var statusBox = el("fieldset", "ccamap-statuses");
-        statusBox.appendChild(el("legend", null, "Status"));
+        var legendNode = el("legend", null, t("status"));
+        legendNode.setAttribute("data-i18n-js", "status");
+        statusBox.appendChild(legendNode);
         var checks = [];
         ccamap.config.statuses.forEach(function (s) {
           var label = el("label");
@@ -165,14 +877,17 @@
           });
           checks.push(cb);
           label.appendChild(cb);
-          label.appendChild(document.createTextNode(" " + s));
+          var name = el("span", "ccamap-status-name", s);
+          name.setAttribute("data-status", s);
+          label.appendChild(document.createTextNode(" "));
+          label.appendChild(name);
           statusBox.appendChild(label);
         });
-        box.appendChild(statusBox);
+        inner.appendChild(statusBox);
 
         var country = el("select", "ccamap-country");
         country.setAttribute("aria-label", "Country");
-        var all = el("option", null, "All countries");
+        var all = el("option", null, t("allCountries"));
         all.value = "";
         country.appendChild(all);
         Object.keys(ccamap.config.countries).forEach(function (code) {
@@ -181,14 +896,19 @@
           country.appendChild(o);
         });
         country.addEventListener("change", function () { ccamap.setFilter("country", country.value); });
-        box.appendChild(country);
+        inner.appendChild(country);
 
-        var years = ccamap.config.years;
+        var years = ccamap.config.years, slider = null, value = null;
         if (years[0] !== null) {
           var yearBox = el("div", "ccamap-year");
-          var label = el("label", null, "Year: ");
-          var value = el("span", "ccamap-year-value", years[1]);
-          var slider = el("input", "ccamap-year-slider");
+          var label = el("span", "ccamap-year-label");
+          var word = el("span", null, t("year"));
+          word.setAttribute("data-i18n-js", "year");
+          value = el("span", "ccamap-year-value", years[1]);
+          label.appendChild(word);
+          label.appendChild(document.createTextNode(": "));
+          label.appendChild(value);
+          slider = el("input", "ccamap-year-slider");
           slider.type = "range";
           slider.min = years[0];
           slider.max = years[1];
@@ -199,19 +919,132 @@
             value.textContent = slider.value;
             ccamap.setFilter("year", Number(slider.value) >= years[1] ? null : Number(slider.value));
           });
-          label.appendChild(value);
+          var play = el("button", "ccamap-play", t("play"));
+          play.type = "button";
+          var timer = null;
+          function stop() {
+            clearInterval(timer); timer = null;
+            play.textContent = t("play");
+            play.setAttribute("aria-pressed", "false");
+          }
+          play.setAttribute("aria-pressed", "false");
+          play.addEventListener("click", function () {
+            if (timer) { stop(); return; }
+            var y = Number(slider.value) >= years[1] ? years[0] : Number(slider.value);
+            play.textContent = t("pause");
+            play.setAttribute("aria-pressed", "true");
+            function step() {
+              slider.value = y;
+              slider.dispatchEvent(new Event("input"));
+              if (y >= years[1]) { stop(); }
+              y += 1;
+            }
+            step();
+            timer = setInterval(step, ccamap.playInterval || 600);
+          });
+          ccamap.stopPlay = stop;
+          label.appendChild(document.createTextNode(" "));
           yearBox.appendChild(label);
+          yearBox.appendChild(play);
           yearBox.appendChild(slider);
-          yearBox.appendChild(el("div", "ccamap-hint",
-            "built or under construction by then; undated features stay shown"));
-          box.appendChild(yearBox);
+          var hint = el("div", "ccamap-hint", t("yearHint"));
+          hint.setAttribute("data-i18n-js", "yearHint");
+          yearBox.appendChild(hint);
+          inner.appendChild(yearBox);
         }
+        var haloLabel = el("label", "ccamap-halo-toggle");
+        var haloBox = el("input");
+        haloBox.type = "checkbox";
+        haloBox.checked = ccamap.halo.on;
+        haloBox.addEventListener("change", function () { ccamap.setHalo(haloBox.checked); });
+        haloLabel.appendChild(haloBox);
+        haloLabel.appendChild(document.createTextNode(" "));
+        var haloText = el("span", null, t("halo"));
+        haloText.setAttribute("data-i18n-js", "halo");
+        haloLabel.appendChild(haloText);
+        inner.appendChild(haloLabel);
+        var haloHint = el("div", "ccamap-hint", t("haloHint"));
+        haloHint.setAttribute("data-i18n-js", "haloHint");
+        inner.appendChild(haloHint);
         ccamap.countNode = el("div", "ccamap-count");
-        box.appendChild(ccamap.countNode);
+        ccamap.countNode.setAttribute("aria-live", "polite");
+        inner.appendChild(ccamap.countNode);
+        inner.appendChild(featureList());
+        var stats = el("div", "ccamap-stats ccamap-stats-panel");
+        inner.appendChild(stats);
+
+        ccamap.syncControls = function () {
+          checks.forEach(function (c) { c.checked = !state.statuses || state.statuses.indexOf(c.value) >= 0; });
+          country.value = state.country || "";
+          if (slider) {
+            slider.value = state.year === null ? years[1] : state.year;
+            value.textContent = slider.value;
+          }
+        };
+        ccamap.translatePanel = function () {
+          box.querySelectorAll("[data-i18n-js]").forEach(function (n) { n.textContent = t(n.getAttribute("data-i18n-js")); });
+          box.querySelectorAll(".ccamap-status-name").forEach(function (n) { n.textContent = statusName(n.getAttribute("data-status")); });
+          all.textContent = t("allCountries");
+          Array.prototype.forEach.call(country.options, function (o) {
+            if (o.value) { o.textContent = countryName(o.value) + " (" + o.value + ")"; }
+          });
+          if (!timer) { play.textContent = t("play"); }
+        };
         return box;
       }
     });
     return new Panel();
+  }
+
+  function featureList() {
+    // One tab stop for every feature: a listbox moved through with the arrow keys.
+    var wrap = el("details", "ccamap-features");
+    var summary = el("summary", null, t("features"));
+    summary.setAttribute("data-i18n-js", "features");
+    wrap.appendChild(summary);
+    var list = el("ul", "ccamap-feature-list");
+    list.id = "ccamap-feature-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("tabindex", "0");
+    list.setAttribute("aria-label", "Features on the map");
+    wrap.appendChild(list);
+    var items = [], active = 0;
+    function setActive(i) {
+      if (!items.length) { return; }
+      active = Math.max(0, Math.min(items.length - 1, i));
+      items.forEach(function (it, j) { it.li.setAttribute("aria-selected", j === active ? "true" : "false"); });
+      list.setAttribute("aria-activedescendant", items[active].li.id);
+      items[active].li.scrollIntoView({ block: "nearest" });
+    }
+    ccamap.refreshList = function () {
+      list.textContent = "";
+      items = ccamap.visibleEntries().slice().sort(function (a, b) {
+        return displayName(a.feature.properties).localeCompare(displayName(b.feature.properties));
+      }).map(function (e, i) {
+        var li = el("li", "ccamap-feature-item", displayName(e.feature.properties));
+        li.id = "ccamap-feature-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.setAttribute("data-layer", layerName(e.key));
+        li.addEventListener("click", function () { setActive(i); ccamap.focus(e, list); });
+        list.appendChild(li);
+        return { li: li, entry: e };
+      });
+      if (active >= items.length) { active = 0; }
+      if (items.length) { list.setAttribute("aria-activedescendant", items[active].li.id); }
+    };
+    list.addEventListener("keydown", function (ev) {
+      var k = ev.key;
+      if (k === "ArrowDown") { setActive(active + 1); }
+      else if (k === "ArrowUp") { setActive(active - 1); }
+      else if (k === "Home") { setActive(0); }
+      else if (k === "End") { setActive(items.length - 1); }
+      else if (k === "Enter" || k === " ") { if (items[active]) { ccamap.focus(items[active].entry, list); } }
+      else { return; }
+      ev.preventDefault();
+    });
+    list.addEventListener("focus", function () { setActive(active); });
+    return wrap;
   }
 
   var ICONS = {
@@ -225,6 +1058,7 @@
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("width", "18");
     svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
     var path = document.createElementNS(ns, "path");
     path.setAttribute("d", ICONS[name]);
     path.setAttribute("fill", "none");
@@ -256,9 +1090,10 @@
 
   function fullscreen(map) {
     return buttonControl("topleft", "fullscreen", "Full screen", function () {
-      var node = map.getContainer();
+      var node = document.documentElement;
       if (document.fullscreenElement) { document.exitFullscreen(); }
       else if (node.requestFullscreen) { node.requestFullscreen(); }
+      setTimeout(function () { map.invalidateSize(); }, 200);
     });
   }
 
@@ -283,7 +1118,6 @@
       active = !active;
       a.classList.toggle("ccamap-active", active);
       map.getContainer().classList.toggle("ccamap-measuring", active);
-      map.closePopup();
       if (active) {
         points = [];
         ccamap.measuredKm = 0;
@@ -303,6 +1137,7 @@
       options: { position: "bottomright" },
       onAdd: function () {
         var box = el("div", "ccamap-minimap leaflet-bar");
+        box.setAttribute("aria-hidden", "true");
         var self = this;
         setTimeout(function () {
           var mini = L.map(box, {
@@ -330,24 +1165,94 @@
     return new Ctl();
   }
 
+  /* Stacked points: features on the same spot are spread on a small circle, so each one
+   * stays visible and clickable; the data (and the downloads) keep the true position. */
+  function spreadStacks(map) {
+    var stacks = {};
+    ccamap.entries.forEach(function (e) {
+      if (!e.layer.getLatLng) { return; }
+      e.origin = e.layer.getLatLng();
+      var k = e.origin.lat.toFixed(3) + "," + e.origin.lng.toFixed(3);
+      (stacks[k] = stacks[k] || []).push(e);
+    });
+    var groups = Object.keys(stacks).map(function (k) { return stacks[k]; })
+      .filter(function (g) { return g.length > 1; });
+    ccamap.stacks = groups.length;
+    function place() {
+      groups.forEach(function (g) {
+        var r = 4 + Math.max.apply(null, g.map(function (e) { return e.layer.getRadius(); }));
+        g.forEach(function (e, i) {
+          var a = 2 * Math.PI * i / g.length - Math.PI / 2;
+          var p = map.latLngToLayerPoint(e.origin).add([r * Math.cos(a), r * Math.sin(a)]);
+          e.layer.setLatLng(map.layerPointToLatLng(p));
+        });
+      });
+    }
+    if (groups.length) { map.on("zoomend viewreset", place); place(); }
+  }
+
+  ccamap.setLanguage = function (lang) {
+    if (lang !== "zh" && lang !== "ru") { lang = "en"; }
+    ccamap.lang = lang;
+    document.documentElement.lang = lang === "zh" ? "zh-Hans" : lang;
+    if (!ccamap._english) {
+      ccamap._english = {};
+      document.querySelectorAll("[data-i18n]").forEach(function (n, i) {
+        n.setAttribute("data-i18n-index", i);
+        ccamap._english[i] = n.textContent;
+      });
+    }
+    document.querySelectorAll("[data-i18n]").forEach(function (n) {
+      var d = I18N[lang], key = n.getAttribute("data-i18n");
+      n.textContent = (d && d[key]) || ccamap._english[n.getAttribute("data-i18n-index")];
+    });
+    ["en", "zh", "ru"].forEach(function (k) {
+      document.querySelectorAll(".ccamap-about-" + k).forEach(function (p) { p.hidden = k !== lang; });
+    });
+    var search = document.getElementById("ccamap-search");
+    if (search) { search.placeholder = t("search"); }
+    var select = document.getElementById("ccamap-lang");
+    if (select && select.value !== lang) { select.value = lang; }
+    document.querySelectorAll(".ccamap-legend [data-layer]").forEach(function (n) {
+      n.textContent = layerName(n.getAttribute("data-layer"));
+    });
+    document.querySelectorAll(".ccamap-legend [data-status]").forEach(function (n) {
+      n.textContent = statusName(n.getAttribute("data-status"));
+    });
+    if (ccamap.translatePanel) { ccamap.translatePanel(); }
+    if (ccamap.labels && ccamap.labels._map) { ccamap.labels.redraw(); }
+    if (ccamap.selected) { ccamap.openCard(ccamap.selected, ccamap.opener); }
+    var more = document.querySelector(".ccamap-expand");
+    if (more) { more.textContent = more.getAttribute("aria-expanded") === "true" ? t("less") : t("more"); }
+    refreshViews();
+  };
+
   ccamap.addControls = function (map) {
     fullscreen(map).addTo(map);
     measure(map).addTo(map);
     panel(map).addTo(map);
     minimap(map).addTo(map);
-    ccamap.applyFilters();
-    function fromHash() {
-      // The fragment is the reader's (or a link's) text: a malformed escape ("#id=%") or an
-      // unknown id is ignored, never thrown, and the id is only ever compared, never inserted.
-      var m = /[#&]id=([^&]*)/.exec(window.location.hash);
-      if (!m) { return; }
-      var id;
-      try { id = decodeURIComponent(m[1]); } catch (e) { id = m[1]; }
-      ccamap.focusId(id);  // compares ids only: an unknown one finds nothing
+    map.on("zoomend overlayadd overlayremove", function () {
+      if (ccamap.halo.on) { ccamap.drawHalos(); }
+    });
+    wireSearch();
+    wireHeader();
+    wireSide();
+    spreadStacks(map);
+    if (narrow()) {
+      var legend = document.querySelector(".ccamap-legend");
+      if (legend) { legend.removeAttribute("open"); }
     }
-    window.addEventListener("hashchange", fromHash);
-    fromHash();
+    map.invalidateSize({ animate: false });
+    map.on("moveend overlayadd overlayremove", function () {
+      if (ccamap.labels && ccamap.labels._map) { /* redrawn by its own listener */ }
+      refreshViews();
+    });
+    ccamap.applyFilters();
+    window.addEventListener("hashchange", applyHash);
+    applyHash();
     ccamap.ready = true;
     document.documentElement.setAttribute("data-ccamap-ready", "1");
+    writeHash();
   };
 })();
