@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from ccamap.cli import app
 from ccamap.layers import LAYERS
 
-from conftest import LINE, feature, record, write_layer
+from conftest import LINE, POINT, feature, record, write_layer
 
 runner = CliRunner()
 COMMANDS = ["build", "validate", "export", "layers", "import"]
@@ -92,11 +92,66 @@ def test_build_writes_maps_and_exports(geodata, tmp_path):
         assert (out / "export" / f"{name}.geojson").is_file()
 
 
-def test_build_named_layer_only(geodata, tmp_path):
+def test_build_named_layer_rebuilds_its_page_and_the_overview(geodata, tmp_path):
     out = tmp_path / "maps"
+    assert runner.invoke(app, ["build", "-g", str(geodata), "-o", str(out)]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.glob("*.html")}
+    exports_before = {p.name: p.read_bytes() for p in (out / "export").glob("*")}
+    # a change to another layer: the overview and table must show it, its own page must not
+    write_layer(geodata, "sites", [feature("site-one", POINT)],
+                [record("sites", "site-one", name="Renamed site")])
+    write_layer(geodata, "railways", [feature("rail-one", LINE)],
+                [record("railways", "rail-one", name="Renamed railway")])
     result = runner.invoke(app, ["build", "railways", "-g", str(geodata), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.glob("*.html")) == ["railways.html"]
+    after = {p.name: p.read_bytes() for p in out.glob("*.html")}
+    assert sorted(after) == sorted(before)
+    changed = sorted(n for n in after if after[n] != before[n])
+    assert changed == ["index.html", "railways.html", "table.html"]
+    assert b"Renamed site" in after["index.html"] and b"Renamed site" in after["table.html"]
+    assert b"Renamed site" not in after["sites.html"]  # only the named layer's page
+    exports_after = {p.name: p.read_bytes() for p in (out / "export").glob("*")}
+    assert [n for n in exports_after if exports_after[n] != exports_before[n]] == [
+        "railways.geojson"]
+
+
+def test_build_reports_progress_by_stage(geodata, tmp_path):
+    from ccamap.pipeline import build
+
+    seen: list[tuple[str, int, int]] = []
+    build(geodata, tmp_path / "maps", progress=lambda *a: seen.append(a))
+    stages = list(dict.fromkeys(s for s, _, _ in seen))
+    assert stages == ["validate", "render", "export", "write"]
+    renders = [(d, t) for s, d, t in seen if s == "render"]
+    assert renders[-1] == (len(LAYERS) + 2, len(LAYERS) + 2)  # every page, overview, table
+
+
+def test_progress_bar_only_on_a_terminal(geodata, tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "ccamap", "build", "-g", str(geodata), "-o",
+            str(tmp_path / "maps")]
+    piped = subprocess.run(args, capture_output=True, text=True, check=True)
+    assert "Building" not in piped.stderr and "\x1b[" not in piped.stderr
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=follower,
+                            env=dict(os.environ, COLUMNS="100", TERM="xterm"))
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=120) == 0
+    os.close(leader)
+    assert b"Building" in b"".join(chunks)
 
 
 def test_failed_build_leaves_previous_outputs(geodata, tmp_path):

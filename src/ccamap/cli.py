@@ -11,9 +11,10 @@ every error message passes :func:`ccamap.safety.redact` (no password is ever pri
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -21,6 +22,8 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape as rich_escape
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from ccamap import settings
@@ -29,9 +32,9 @@ from ccamap.export import FORMATS
 from ccamap.fix import fix as fix_geodata
 from ccamap.importer import ImportPreview, import_geometry
 from ccamap.layers import LAYERS
+from ccamap.pipeline import Progress, export_postgis
 from ccamap.pipeline import build as build_maps
 from ccamap.pipeline import export as export_layers
-from ccamap.pipeline import export_postgis
 from ccamap.report import Report
 from ccamap.safety import check_local_source, redact, sanitize_terminal, secrets_in_url
 from ccamap.validate import validate as validate_data
@@ -61,6 +64,31 @@ class ReportFormat(StrEnum):
 
     text = "text"
     json = "json"
+
+
+_STAGES = {"validate": "validating", "render": "rendering pages", "export": "exporting",
+           "write": "writing"}
+
+
+@contextlib.contextmanager
+def _progress(title: str) -> Iterator[Progress | None]:
+    """Yield a progress callback that draws a bar on a terminal, or ``None`` when piped.
+
+    The bar goes to standard error and disappears when the work is done, so piped output and
+    logs stay exactly as before.
+    """
+    if not err_console.is_terminal:
+        yield None
+        return
+    with RichProgress(TextColumn("[bold]{task.description}"), BarColumn(),
+                      TextColumn("{task.fields[stage]}"), TimeElapsedColumn(),
+                      console=err_console, transient=True) as bar:
+        task = bar.add_task(title, total=None, stage="")
+
+        def report(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, stage=_STAGES.get(stage, stage))
+
+        yield report
 
 
 def _say(console: Console, text: str) -> None:
@@ -106,22 +134,30 @@ def build(
         settings.MAPS_DIR,
     strict: StrictOpt = False,
     offline: Annotated[
-        bool, typer.Option("--offline", help="Inline every asset: maps that work with no "
-                                             "network.")
+        bool, typer.Option("--offline", help="Inline every asset (the default; kept for "
+                                             "scripts written for earlier versions).")
+    ] = False,
+    cdn: Annotated[
+        bool, typer.Option("--cdn", help="Link Leaflet from its CDN instead of inlining it: "
+                                         "smaller pages that need the network.")
     ] = False,
 ) -> None:
     """Validate, join, then regenerate the maps and GeoJSON exports.
 
     Example: ccamap build            (all layers: maps/index.html, maps/LAYER.html,
-                                      maps/table.html, maps/export/)
+                                      maps/table.html, maps/export/; no network needed)
 
-             ccamap build --offline  (the same, with Leaflet inlined: no network needed)
+             ccamap build --cdn      (the same, linking Leaflet's CDN: smaller pages)
 
-             ccamap build railways   (only the railways map and export)
+             ccamap build railways   (the railways map and export, and the overview and
+                                      table with every layer)
     """
     names = _check_layers(layers)
+    if offline and cdn:
+        _fail(UsageError("expected --offline or --cdn, found both"))
     try:
-        result = build_maps(geodata, out, names, strict=strict, offline=offline)
+        with _progress("Building") as progress:
+            result = build_maps(geodata, out, names, strict=strict, cdn=cdn, progress=progress)
     except ValidationError as exc:
         _print_report(exc.report)
         _fail(exc)
@@ -210,7 +246,8 @@ def export(
             for table in tables:
                 _say(out_console, table)
             return
-        written = export_layers(geodata, out, names, fmt=fmt)
+        with _progress(f"Exporting {fmt}") as progress:
+            written = export_layers(geodata, out, names, fmt=fmt, progress=progress)
     except ValidationError as exc:
         _print_report(exc.report)
         _fail(exc)

@@ -29,7 +29,7 @@ from ccamap.report import Report
 from ccamap.safety import check_local_source
 from ccamap.validate import check_features, load_sources, validate
 
-__all__ = ["BACKUP_DIR", "MAX_LAYERS", "ImportPreview", "ImportResult", "import_geometry",
+__all__ = ["BACKUP_DIR", "ImportPreview", "ImportResult", "import_geometry",
            "read_new_geometry"]
 
 #: Where backups go, inside the geodata directory: ``.backup/<UTC timestamp>/<layer>.*``.
@@ -39,7 +39,6 @@ BACKUP_DIR = ".backup"
 #: it reads, and opening costs time in proportion to the number of layers, so this ceiling
 #: keeps an import of a file with thousands of layers (a KML of many folders, a GeoPackage of
 #: many tables) from taking quadratic time. Read when a function runs.
-MAX_LAYERS: int = 100
 
 #: Attribute columns an import writes to.
 _WRITTEN_COLUMNS = ("sources", "field_sources", "geometry_precision")
@@ -89,8 +88,8 @@ def read_new_geometry(
 
     The file must be local: URLs, GDAL virtual file systems and VRT files, which can make GDAL
     reach the network, are refused (:func:`ccamap.safety.check_local_source`). Its layers are
-    listed once; a file of more than :data:`MAX_LAYERS` layers is refused, layers without
-    geometry are skipped, and reading stops as soon as the selection is decided.
+    listed once; a file of more than ``settings.MAX_IMPORT_LAYERS`` layers is refused, layers
+    without geometry are skipped, and reading stops as soon as the selection is decided.
 
     Raises
     ------
@@ -157,15 +156,16 @@ def read_new_geometry(
 
 
 def _check_layer_count(file: Path, count: int) -> None:
-    if count > MAX_LAYERS:
-        msg = (f"{file}: expected at most {MAX_LAYERS:,} layers (limit "
-               f"ccamap.importer.MAX_LAYERS), found {count:,}; save the layer you need on its "
-               "own, or raise the limit if the file is genuine")
+    limit = settings.MAX_IMPORT_LAYERS
+    if count > limit:
+        msg = (f"{file}: expected at most {limit:,} layers (limit "
+               f"ccamap.settings.MAX_IMPORT_LAYERS), found {count:,}; save the layer you need "
+               "on its own, or raise the limit if the file is genuine")
         raise CcamapError(msg)
 
 
 def _check_gpkg_layers(file: Path, source: Path) -> None:
-    """Refuse a GeoPackage of more than :data:`MAX_LAYERS` tables before GDAL opens it.
+    """Refuse a GeoPackage of more than ``settings.MAX_IMPORT_LAYERS`` tables before GDAL opens it.
 
     Opening a GeoPackage with GDAL takes time in proportion to its tables, so the ceiling is
     checked first by counting the rows of its ``gpkg_contents`` table directly (read-only, and
@@ -294,10 +294,11 @@ def import_geometry(
     lay = get_layer(layer)
     geodata = Path(geodata)
     precision = precision or "exact"
-    if precision not in PRECISIONS or precision == "schematic":
+    if precision not in PRECISIONS or precision in ("schematic", "locality"):
         msg = (f"expected precision exact or approximate for imported geometry, found "
-               f"{precision!r}" + (" (schematic lines need a name per vertex)"
-                                   if precision == "schematic" else ""))
+               f"{precision!r}" + {"schematic": " (schematic lines need a name per vertex)",
+                                   "locality": " (a locality point stands on a named place, "
+                                               "not on imported geometry)"}.get(precision, ""))
         raise CcamapError(msg)
     if feature_index is not None and where is not None:
         msg = "expected --feature-index or --where, found both"

@@ -70,6 +70,13 @@ def _over_limit(path: Path, what: str, setting: str, found: int, *, line: int | 
 
 def _read_text(path: Path, report: Report | None) -> str:
     """Read a file as strict UTF-8 text (a BOM is skipped and reported)."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(path.parent.resolve()):
+            raise LoadError(str(path), "a file inside its directory (or a link to one)",
+                            "a symbolic link to a file outside it", code="outside-link",
+                            hint="copy the file in; a link could make ccamap print a file "
+                                 "from elsewhere on the machine in its messages")
     try:
         size = path.stat().st_size
         if size > settings.MAX_FILE_BYTES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,16 @@ from ccamap.validate import validate
 
 __all__ = ["BuildResult", "Dataset", "build", "export", "export_postgis", "load", "load_layer",
            "load_outlines", "render_maps"]
+
+
+#: Told of progress: ``(stage, done, total)``; stages are ``validate``, ``render``, ``export``
+#: and ``write``.
+Progress = Callable[[str, int, int], None]
+
+
+def _tell(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)
 
 
 @dataclass
@@ -112,12 +123,16 @@ def render_maps(
     cdn: bool = False,
     outlines: dict[str, Any] | None = None,
     basemap: dict[str, Any] | None = None,
+    pages_for: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, str]:
     """Render the overview, per-layer maps and the table to HTML, by file name.
 
     Element ids are numbered (:func:`ccamap.render.deterministic_ids`), so the same data always
     gives the same bytes. Every asset is inlined unless ``cdn`` (``offline`` is kept for
-    callers of earlier versions: offline is the default).
+    callers of earlier versions: offline is the default). ``pages_for`` limits the per-layer
+    pages to those layers (the overview and the table always show every layer of ``data``);
+    ``progress`` is told of each page as it is rendered.
     """
     pages: dict[str, str] = {}
     countries = outlines_frame(outlines)
@@ -125,18 +140,24 @@ def render_maps(
                 for name, gdf in data.layers.items()}
     options: dict[str, Any] = {"cdn": cdn, "outlines": outlines, "basemap": basemap,
                                "prepared": prepared, "site": True}
+    names = [n for n in data.layers if pages_for is None or n in pages_for]
+    total = len(names) + (2 if all_layers else 0)
     with deterministic_ids():
         if all_layers:
             m = render_map(data.layers, data.sources,
                            title="ccamap — China–Central Asia cooperation infrastructure",
                            **options)
             pages["index.html"] = _html(m)
+            _tell(progress, "render", len(pages), total)
             pages["table.html"] = render_table(data.layers)
-        for name, gdf in data.layers.items():
-            m = render_map({name: gdf}, data.sources, title=f"ccamap — {LAYERS[name].title}",
-                           **options)
+            _tell(progress, "render", len(pages), total)
+        for name in names:
+            m = render_map({name: data.layers[name]}, data.sources,
+                           title=f"ccamap — {LAYERS[name].title}", **options)
             pages[f"{name}.html"] = _html(m)
+            _tell(progress, "render", len(pages), total)
     return pages
+
 
 
 def _html(m: folium.Map) -> str:
@@ -151,6 +172,7 @@ def build(
     strict: bool = False,
     offline: bool = True,
     cdn: bool = False,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Validate, join, render every map and export GeoJSON; write only if all of it succeeds.
 
@@ -162,7 +184,8 @@ def build(
         The maps directory (default :data:`ccamap.settings.MAPS_DIR`); exports go to
         ``out/export``.
     layers
-        Only these layers (their maps and exports; the overview is rebuilt only with all layers).
+        Only these layers' maps and exports; every layer is still validated, and the overview
+        and the table are rebuilt with all of them, so no page is left stale.
     strict
         Treat warnings as errors.
     offline
@@ -170,17 +193,27 @@ def build(
         maps render with no network.
     cdn
         Link Leaflet from its CDN instead of inlining it (smaller pages that need the network).
+    progress
+        Called with ``(stage, done, total)`` as the build goes (the CLI draws a progress bar).
     """
     out = Path(out) if out is not None else settings.MAPS_DIR
     _check_build_out(out, Path(geodata) if geodata is not None else settings.GEODATA_DIR)
-    data = load(geodata, layers, strict=strict)
+    only = _names(layers) if layers else None
+    _tell(progress, "validate", 0, 1)
+    data = load(geodata, None, strict=strict)
+    _tell(progress, "validate", 1, 1)
     root = Path(geodata) if geodata is not None else settings.GEODATA_DIR
-    pages = render_maps(data, all_layers=not layers, cdn=cdn, outlines=load_outlines(geodata),
-                        basemap={"water": load_water(root)})
+    pages = render_maps(data, cdn=cdn, outlines=load_outlines(geodata),
+                        basemap={"water": load_water(root)}, pages_for=only, progress=progress)
     files = {Path(name): text for name, text in pages.items()}
-    exports = render_export(data.layers, data.sources, "geojson", out / "export")
+    exported = {n: g for n, g in data.layers.items() if only is None or n in only}
+    _tell(progress, "export", 0, 1)
+    exports = render_export(exported, data.sources, "geojson", out / "export")
+    _tell(progress, "export", 1, 1)
     files.update({path.relative_to(out): text for path, text in exports.items()})
+    _tell(progress, "write", 0, 1)
     written = publish_tree(out, {path: text_writer(text) for path, text in files.items()})
+    _tell(progress, "write", 1, 1)
     return BuildResult(written=written, report=data.report)
 
 
@@ -205,13 +238,22 @@ def export(
     layers: list[str] | None = None,
     *,
     fmt: str = "geojson",
+    progress: Progress | None = None,
 ) -> list[Path]:
-    """Export layers for GIS tools in format ``fmt``; return the files written."""
+    """Export layers for GIS tools in format ``fmt``; return the files written.
+
+    ``progress`` is called with ``(stage, done, total)`` as in :func:`build`.
+    """
     check_format(fmt)
     out = Path(out) if out is not None else settings.EXPORT_DIR
     check_output_dir(out, Path(geodata) if geodata is not None else settings.GEODATA_DIR)
+    _tell(progress, "validate", 0, 1)
     data = load(geodata, layers)
-    return write_export(data.layers, data.sources, fmt, out)
+    _tell(progress, "validate", 1, 1)
+    _tell(progress, "export", 0, 1)
+    written = write_export(data.layers, data.sources, fmt, out)
+    _tell(progress, "export", 1, 1)
+    return written
 
 
 def export_postgis(

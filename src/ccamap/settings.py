@@ -71,3 +71,7 @@ MAX_VERTICES: int = 200_000
 #: Deepest nesting of JSON arrays and objects in a feature's properties (geometry coordinates are
 #: checked by their own rules).
 MAX_NESTING: int = 16
+
+#: Most layers a file given to ``ccamap import`` may hold (GDAL reopens a file for every layer it
+#: reads, so a file of hundreds of layers would take minutes).
+MAX_IMPORT_LAYERS: int = 100

@@ -18,7 +18,7 @@ import pytest
 from shapely.geometry import LineString, Point
 from typer.testing import CliRunner
 
-from ccamap import importer
+from ccamap import settings
 from ccamap.cli import app
 from ccamap.errors import CcamapError, UnsafeSourceError
 from ccamap.importer import import_geometry, read_new_geometry
@@ -137,8 +137,8 @@ def test_hundreds_of_layers_are_refused_quickly(tmp_path, monkeypatch):
         read_new_geometry(path)
     assert time.perf_counter() - start < 10
     assert str(info.value) == (
-        f"{path}: expected at most 100 layers (limit ccamap.importer.MAX_LAYERS), found 400; "
-        "save the layer you need on its own, or raise the limit if the file is genuine")
+        f"{path}: expected at most 100 layers (limit ccamap.settings.MAX_IMPORT_LAYERS), "
+        "found 400; save the layer you need on its own, or raise the limit if the file is genuine")
     assert (listed.calls, read.calls) == (1, 0)  # listed once, nothing read
 
 
@@ -151,15 +151,15 @@ def test_a_geopackage_of_too_many_tables_is_refused_before_gdal_opens_it(tmp_pat
     def refuse(*args, **kwargs):  # pragma: no cover - reached only on failure
         raise AssertionError("GDAL opened the GeoPackage before its tables were counted")
 
-    monkeypatch.setattr(importer, "MAX_LAYERS", 3)
+    monkeypatch.setattr(settings, "MAX_IMPORT_LAYERS", 3)
     monkeypatch.setattr(pyogrio, "list_layers", refuse)
     with pytest.raises(CcamapError, match=r"expected at most 3 layers \(limit "
-                                          r"ccamap.importer.MAX_LAYERS\), found 5"):
+                                          r"ccamap.settings.MAX_IMPORT_LAYERS\), found 5"):
         read_new_geometry(path)
 
 
 def test_reading_stops_once_the_selection_is_decided(tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "MAX_LAYERS", 1000)
+    monkeypatch.setattr(settings, "MAX_IMPORT_LAYERS", 1000)
     path = _kml(tmp_path / "many.kml", 150)
     read = Counting(pyogrio.read_dataframe)
     listed = Counting(pyogrio.list_layers)

@@ -150,3 +150,21 @@ def test_bundled_data_is_under_every_ceiling():
         assert read_feature_collection(path)["features"], path
     for path in sorted((REPO / "geodata").glob("*.csv")):
         assert len(read_attribute_table(path)), path
+
+
+def test_a_link_out_of_the_data_directory_is_refused_without_reading_it(geodata, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("id,SECRET-TOKEN-1234\n", encoding="utf-8")
+    (geodata / "railways.csv").unlink()
+    (geodata / "railways.csv").symlink_to(secret)
+    message = _refused(geodata, tmp_path)
+    assert "railways.csv" in message and "[outside-link]" in message
+    assert "SECRET-TOKEN" not in message
+
+
+def test_a_link_inside_the_data_directory_is_read(geodata, tmp_path):
+    (geodata / "railways-copy.csv").write_bytes((geodata / "railways.csv").read_bytes())
+    (geodata / "railways.csv").unlink()
+    (geodata / "railways.csv").symlink_to(geodata / "railways-copy.csv")
+    build(geodata, tmp_path / "maps")
+    assert (tmp_path / "maps" / "railways.html").is_file()
