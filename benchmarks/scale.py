@@ -92,6 +92,9 @@ def generate(root: Path, n: int) -> int:
                        description="Synthetic feature for the scale benchmark.",
                        geometry_precision="schematic" if layer.is_line else "approximate",
                        sources="bench", field_sources="status=bench; status_year=bench")
+            if layer.is_line:
+                row["route_error_km"] = "1"
+                row["field_sources"] += "; route_error_km=bench"
             if name == "power_plants":
                 row.update(technology=rng.choice(["wind", "solar", "hydro", "gas"]),
                            capacity=str(rng.randint(5, 1000)), capacity_unit="MW")
@@ -196,6 +199,9 @@ def measure(n: int, tmp: Path, browser: Any) -> dict[str, Any]:
     result: dict[str, Any] = {"lines": n, "points": n, "vertices": vertices}
     result["validate"] = run(["validate", "--geodata", str(root)])
     result["build"] = run(["build", "--geodata", str(root), "--out", str(out)])
+    if result["build"]["exit"] != 0:
+        msg = f"ccamap build of the synthetic data failed (exit {result['build']['exit']})"
+        raise SystemExit(msg)
     page = out / "railways.html"
     result["railways_page_bytes"] = page.stat().st_size
     result["bytes_per_vertex"] = page.stat().st_size / line_vertices
