@@ -96,6 +96,7 @@ COMMON_FIELDS: tuple[Field, ...] = (
     Field("sources", "list", required=True, label="Sources"),
     Field("field_sources", label="Field sources"),
     Field("notes", label="Notes"),
+    Field("editor_notes", label="Editors' notes"),
 )
 
 #: How status is drawn: dash pattern and opacity; ``None`` colour keeps the layer's colour.
