@@ -52,3 +52,16 @@ def test_technical_detail_kept_for_editors() -> None:
     assert "24kg-2025-12-cku" in row["editor_notes"]
     assert "24kg" not in row["notes"]
     assert "up to about 40 km" in row["notes"]
+
+
+def test_card_shows_reader_notes_not_editors_notes() -> None:
+    from ccamap.pipeline import load
+    from ccamap.render import card_html
+
+    data = load(GEODATA)
+    frame = data.layers["railways"]
+    rec = frame[frame["id"] == "rail-cku"].drop(columns="geometry").iloc[0].to_dict()
+    html = card_html(rec, LAYERS["railways"], data.sources)
+    assert "up to about 40 km" in html
+    assert "Editors" not in html
+    assert "24kg-2025-12-cku" not in html
