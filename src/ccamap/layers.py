@@ -97,6 +97,7 @@ COMMON_FIELDS: tuple[Field, ...] = (
     Field("sources", "list", required=True, label="Sources"),
     Field("field_sources", label="Field sources"),
     Field("notes", label="Notes"),
+    Field("editor_notes", label="Editors' notes"),
 )
 
 #: The Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"): every

@@ -46,7 +46,7 @@ __all__ = [
 #: Fields the card shows in its header and key-figure rows rather than in the table.
 _CARD_SKIP = {"id", "name", "name_zh", "name_ru", "status", "status_year", "countries",
               "sources", "field_sources", "description", "layer", "geometry",
-              "coordinate_sources"}
+              "coordinate_sources", "editor_notes"}
 _MISSING = "not reported"
 
 
