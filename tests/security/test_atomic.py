@@ -9,7 +9,6 @@ build removes what the killed one left beside it. ``CCAMAP_KILL_ITERATIONS`` set
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import shutil
@@ -23,23 +22,12 @@ from ccamap.errors import UnsafeOutputError
 from ccamap.io import publish_tree, text_writer
 from ccamap.pipeline import build
 
+from _files import tree
 from conftest import LINE, feature, record, write_layer
 
 ITERATIONS = int(os.environ.get("CCAMAP_KILL_ITERATIONS", "200"))
 
 
-def tree(root: Path) -> dict[str, str]:
-    """Every entry under ``root`` (hidden ones included) with a digest of its content."""
-    out = {}
-    for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        if path.is_symlink():
-            out[rel] = "link:" + os.readlink(path)
-        elif path.is_file():
-            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-        else:
-            out[rel] = "dir"
-    return out
 
 
 def leftovers(out: Path) -> list[str]:

@@ -167,7 +167,7 @@ def test_fix_diff_shows_control_characters_as_escapes(geodata):
     write_layer(geodata, "railways", [feature("rail-one", LINE)], [row])
     result = runner.invoke(app, ["validate", "--fix", "-g", str(geodata)])
     assert result.exit_code == 0, result.output
-    tail = f"route_error_km=seed-001,n{SHOWN},,,,10\n"
+    tail = f"route_error_km=seed-001,n{SHOWN},"  # the notes cell, shown escaped
     assert "\n- rail-one,Name of  rail-one,,,CHN;KAZ,operating,2025," in result.output
     assert "\n+rail-one,Name of  rail-one,,,CHN;KAZ,operating,2025," in result.output
     assert result.output.count(tail) == 2

@@ -7,7 +7,6 @@ field before anything is written, or the literal text preserved in a file that p
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -20,24 +19,13 @@ from ccamap.errors import ExportError, UnsafeOutputError
 from ccamap.export import csv_texts, sources_csv_text, write_export
 from ccamap.pipeline import export, export_postgis, load
 
+from _files import tree
 from conftest import LINE, SOURCES, feature, record, write_csv, write_layer
 
 runner = CliRunner()
 KML = "{http://www.opengis.net/kml/2.2}"
 
 
-def tree(root: Path) -> dict[str, str]:
-    """Every entry under ``root`` with a digest of its content (links by their target)."""
-    out = {}
-    for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        if path.is_symlink():
-            out[rel] = "link:" + str(path.readlink())
-        elif path.is_file():
-            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-        else:
-            out[rel] = "dir"
-    return out
 
 
 # --------------------------------------------------------------------------- 1. never into geodata

@@ -7,7 +7,6 @@ message that names the file, what failed and the backup.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
@@ -24,6 +23,7 @@ from ccamap.fix import fix
 from ccamap.io import read_json
 from ccamap.validate import validate
 
+from _files import tree
 from conftest import LINE, feature, record, write_layer
 
 runner = CliRunner()
@@ -32,18 +32,6 @@ DUPLICATE = {"type": "LineString",
              "coordinates": [[80.0, 44.0], [80.0, 44.0], [79.0, 43.5], [77.0, 43.2]]}
 
 
-def tree(root: Path) -> dict[str, str]:
-    """Every entry under ``root`` (hidden ones and backups included) with a content digest."""
-    out = {}
-    for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        if path.is_symlink():
-            out[rel] = "link:" + str(path.readlink())
-        elif path.is_file():
-            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-        else:
-            out[rel] = "dir"
-    return out
 
 
 def data_files(root: Path) -> dict[str, str]:
