@@ -14,7 +14,7 @@ import pandas as pd
 
 from ccamap import settings
 from ccamap.basemap import load_water
-from ccamap.errors import UnsafeOutputError, ValidationError
+from ccamap.errors import ValidationError
 from ccamap.export import check_format, render_export, to_postgis, write_export
 from ccamap.io import publish_tree, text_writer
 from ccamap.join import join_layer
@@ -197,7 +197,8 @@ def build(
         Called with ``(stage, done, total)`` as the build goes (the CLI draws a progress bar).
     """
     out = Path(out) if out is not None else settings.MAPS_DIR
-    _check_build_out(out, Path(geodata) if geodata is not None else settings.GEODATA_DIR)
+    check_output_dir(out, Path(geodata) if geodata is not None else settings.GEODATA_DIR,
+                     replaced_whole=True)
     only = _names(layers) if layers else None
     _tell(progress, "validate", 0, 1)
     data = load(geodata, None, strict=strict)
@@ -215,21 +216,6 @@ def build(
     written = publish_tree(out, {path: text_writer(text) for path, text in files.items()})
     _tell(progress, "write", 1, 1)
     return BuildResult(written=written, report=data.report)
-
-
-def _check_build_out(out: Path, geodata: Path) -> None:
-    """Refuse a maps directory that is, contains or lies inside the data directory.
-
-    A build replaces the whole maps directory in one step: pointed at the data (or at a folder
-    that holds it) it would replace the data.
-    """
-    real_out, real_data = out.resolve(), geodata.resolve()
-    if real_out == real_data or real_data.is_relative_to(real_out) \
-            or real_out.is_relative_to(real_data):
-        msg = (f"{out}: expected a maps directory apart from the data directory {geodata}, found "
-               f"one that {'contains' if real_data.is_relative_to(real_out) else 'is inside'} "
-               "it (a build replaces its whole output directory)")
-        raise UnsafeOutputError(msg)
 
 
 def export(

@@ -53,7 +53,7 @@ def _inode(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def check_output_dir(out: Path, geodata: Path) -> None:
+def check_output_dir(out: Path, geodata: Path, *, replaced_whole: bool = False) -> None:
     """Refuse an output directory that is the data directory or lies inside it.
 
     Symbolic links are followed on both sides (``maps/export`` may be a link into
@@ -67,6 +67,9 @@ def check_output_dir(out: Path, geodata: Path) -> None:
         The directory an export or build would write into (it need not exist yet).
     geodata
         The data directory.
+    replaced_whole
+        ``out`` is replaced as a whole (``ccamap build`` switches the maps directory in one
+        step), so a directory that *contains* the data is refused too.
 
     Raises
     ------
@@ -80,13 +83,19 @@ def check_output_dir(out: Path, geodata: Path) -> None:
     data_inode = _inode(real_data)
     if not hit and data_inode is not None:
         hit = any(_inode(p) == data_inode for p in (real_out, *real_out.parents))
-    if not hit:
+    contains = replaced_whole and not hit and real_data.is_relative_to(real_out)
+    if not hit and not contains:
         return
-    where = "is" if real_out == real_data or _inode(real_out) == data_inode else "lies inside"
+    where = ("contains" if contains else "is"
+             if real_out == real_data or _inode(real_out) == data_inode else "lies inside")
     via = f" (it resolves to {real_out})" if real_out != Path(os.path.abspath(out)) else ""
-    msg = (f"{out}: expected an output directory outside the data directory {geodata}, found "
-           f"one that {where} it{via}; ccamap never writes into the data directory, choose "
-           "another --out")
+    if replaced_whole:
+        msg = (f"{out}: expected a maps directory apart from the data directory {geodata}, "
+               f"found one that {where} it{via} (a build replaces its whole output directory)")
+    else:
+        msg = (f"{out}: expected an output directory outside the data directory {geodata}, "
+               f"found one that {where} it{via}; ccamap never writes into the data directory, "
+               "choose another --out")
     raise UnsafeOutputError(msg)
 
 
