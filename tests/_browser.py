@@ -65,3 +65,31 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def bundled_site(tmp_path_factory) -> Path:
+    """The bundled geodata built once for every browser test (the default build: offline)."""
+    from ccamap.pipeline import build
+
+    out = tmp_path_factory.mktemp("bundled-site")
+    build(Path(__file__).resolve().parents[1] / "geodata", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def bundled_data():
+    """The bundled geodata, loaded (validated and joined) once."""
+    from ccamap.pipeline import load
+
+    return load(Path(__file__).resolve().parents[1] / "geodata")
+
+
+@pytest.fixture
+def index(browser, bundled_site) -> Iterator[Page]:
+    """The overview page, checked afterwards for console errors and network requests."""
+    page = Page(browser, (bundled_site / "index.html").as_uri())
+    yield page
+    assert page.errors == [], page.errors
+    assert page.requests == [], f"network requests made offline: {page.requests}"
+    page.close()

@@ -12,7 +12,12 @@ import pytest
 from ccamap.layers import LAYERS
 from ccamap.validate import SOURCE_COLUMNS
 
-from _browser import browser  # noqa: F401  (the shared browser fixture)
+from _browser import (  # noqa: F401  (the shared browser fixtures)
+    browser,
+    bundled_data,
+    bundled_site,
+    index,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 

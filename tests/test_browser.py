@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from ccamap.layers import LAYERS
-from ccamap.pipeline import build, load
 from ccamap.render import first_year
 
 from _browser import Page
@@ -16,40 +12,19 @@ from conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"
 
-@pytest.fixture(scope="module")
-def real_maps(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("offline")
-    build(REPO / "geodata", out, offline=True)
-    return out
-
-
-@pytest.fixture(scope="module")
-def real_data():
-    return load(REPO / "geodata")
-
-
-@pytest.fixture
-def index(browser, real_maps) -> Iterator[Page]:
-    page = Page(browser, (real_maps / "index.html").as_uri())
-    yield page
-    assert page.errors == [], page.errors
-    assert page.requests == [], f"network requests made offline: {page.requests}"
-    page.close()
-
-
-def test_every_layer_renders_every_feature(index, real_data):
+def test_every_layer_renders_every_feature(index, bundled_data):
     drawn = index.js("""() => Object.fromEntries(Object.entries(ccamap.groups).map(
         ([k, g]) => [k, g.getLayers().filter(l => ccamap.map.hasLayer(l) && l._path
                                                   && document.contains(l._path)).length]))""")
-    assert drawn == {name: len(gdf) for name, gdf in real_data.layers.items()}
-    assert index.count() == sum(len(g) for g in real_data.layers.values())
+    assert drawn == {name: len(gdf) for name, gdf in bundled_data.layers.items()}
+    assert index.count() == sum(len(g) for g in bundled_data.layers.values())
     assert index.paths() == index.count()
     ARTIFACTS.mkdir(exist_ok=True)
     index.page.screenshot(path=str(ARTIFACTS / "overview.png"))
 
 
-def test_status_filter_changes_visible_count(index, real_data):
-    records = [r for g in real_data.layers.values() for r in g.to_dict("records")]
+def test_status_filter_changes_visible_count(index, bundled_data):
+    records = [r for g in bundled_data.layers.values() for r in g.to_dict("records")]
     not_operating = sum(r["status"] != "operating" for r in records)
     index.page.get_by_role("checkbox", name="operating").uncheck()
     assert index.count() == not_operating
@@ -58,8 +33,8 @@ def test_status_filter_changes_visible_count(index, real_data):
     assert index.count() == len(records)
 
 
-def test_country_filter(index, real_data):
-    records = [r for g in real_data.layers.values() for r in g.to_dict("records")]
+def test_country_filter(index, bundled_data):
+    records = [r for g in bundled_data.layers.values() for r in g.to_dict("records")]
     tajik = sum("TJK" in r["countries"] for r in records)
     index.page.get_by_label("Country", exact=True).select_option("TJK")
     assert index.count() == tajik > 0
@@ -68,8 +43,8 @@ def test_country_filter(index, real_data):
 
 
 @pytest.mark.parametrize("year", [2000, 2012, 2020])
-def test_year_slider_hides_what_was_not_built(index, real_data, year):
-    records = [r for g in real_data.layers.values() for r in g.to_dict("records")]
+def test_year_slider_hides_what_was_not_built(index, bundled_data, year):
+    records = [r for g in bundled_data.layers.values() for r in g.to_dict("records")]
     expected = sum(1 for r in records if (y := first_year(r)) is None or y <= year)
     slider = index.page.get_by_label("Year")
     slider.fill(str(year))
@@ -122,18 +97,18 @@ def test_standard_controls(index):
     assert index.page.locator(".ccamap-measure-readout").inner_text() == f"{km:.1f} km"
 
 
-def test_table_view_sorts_and_links_to_the_map(browser, real_maps, real_data):
+def test_table_view_sorts_and_links_to_the_map(browser, bundled_site, bundled_data):
     page = browser.new_page()
-    page.goto((real_maps / "table.html").as_uri())
+    page.goto((bundled_site / "table.html").as_uri())
     rows = page.locator("#ccamap-table tbody tr")
-    assert rows.count() == sum(len(g) for g in real_data.layers.values())
+    assert rows.count() == sum(len(g) for g in bundled_data.layers.values())
     page.locator("th", has_text="Name").first.click()
     names = page.locator("#ccamap-table tbody tr td:nth-child(2)").all_inner_texts()
     assert names == sorted(names, key=str.lower)
     href = page.locator("#ccamap-table tbody tr td:nth-child(2) a").first.get_attribute("href")
     assert href.startswith("index.html#id=")
     page.close()
-    target = Page(browser, (real_maps / "index.html").as_uri() + href[len("index.html"):])
+    target = Page(browser, (bundled_site / "index.html").as_uri() + href[len("index.html"):])
     card = target.page.locator("#ccamap-side .ccamap-card")
     card.wait_for(timeout=5000)
     assert card.get_attribute("data-id") == href.split("=", 1)[1]
@@ -146,8 +121,8 @@ def test_layer_names_are_escaped_in_the_control(index):
     assert [label.strip() for label in labels] == [layer.title for layer in LAYERS.values()]
 
 
-def test_route_uncertainty_halo(index, real_data):
-    lines = sum(len(gdf) for name, gdf in real_data.layers.items() if LAYERS[name].is_line)
+def test_route_uncertainty_halo(index, bundled_data):
+    lines = sum(len(gdf) for name, gdf in bundled_data.layers.items() if LAYERS[name].is_line)
     halos = ".leaflet-ccamap-halos-pane path.ccamap-halo"
     assert index.page.locator(halos).count() == 0  # off by default
     toggle = index.page.get_by_role("checkbox", name="Route uncertainty")
@@ -172,7 +147,7 @@ def test_route_uncertainty_halo(index, real_data):
     index.page.get_by_role("checkbox", name="operating").uncheck()
     assert index.page.locator(halos).count() == sum(
         (gdf["status"] != "operating").sum()
-        for name, gdf in real_data.layers.items() if LAYERS[name].is_line)
+        for name, gdf in bundled_data.layers.items() if LAYERS[name].is_line)
     index.page.get_by_role("checkbox", name="operating").check()
     ARTIFACTS.mkdir(exist_ok=True)
     index.page.screenshot(path=str(ARTIFACTS / "route-uncertainty.png"))

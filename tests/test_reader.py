@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ccamap.layers import LAYERS, OKABE_ITO
-from ccamap.pipeline import build, load
 from ccamap.render import feature_style, leaflet_assets, render_map
 
 from _browser import Page
@@ -24,27 +21,6 @@ from conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"
 SEARCH = "Search: English, 中文, русский"
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reader")
-    build(REPO / "geodata", out)  # the default build: offline
-    return out
-
-
-@pytest.fixture(scope="module")
-def data():
-    return load(REPO / "geodata")
-
-
-@pytest.fixture
-def index(browser, site) -> Iterator[Page]:
-    page = Page(browser, (site / "index.html").as_uri())
-    yield page
-    assert page.errors == [], page.errors
-    assert page.requests == [], f"network requests made offline: {page.requests}"
-    page.close()
 
 
 def _phone(browser, url: str) -> Page:
@@ -117,8 +93,8 @@ def test_ranking_exact_then_prefix_then_alias_then_description(index):
 # ------------------------------------------------------------------------------ layout
 
 
-def test_phone_map_keeps_most_of_the_screen_with_a_card_open(browser, site):
-    page = _phone(browser, (site / "index.html").as_uri() + "#id=port-horgos-road")
+def test_phone_map_keeps_most_of_the_screen_with_a_card_open(browser, bundled_site):
+    page = _phone(browser, (bundled_site / "index.html").as_uri() + "#id=port-horgos-road")
     try:
         assert _card_id(page) == "port-horgos-road"
         share = page.js("""() => {
@@ -157,8 +133,8 @@ def test_desktop_card_panel_is_covered_by_nothing(index):
     assert map_box <= side_left + 1
 
 
-def test_table_has_a_viewport_and_language(browser, site):
-    text = (site / "table.html").read_text(encoding="utf-8")
+def test_table_has_a_viewport_and_language(browser, bundled_site):
+    text = (bundled_site / "table.html").read_text(encoding="utf-8")
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
     assert '<html lang="en">' in text
 
@@ -166,9 +142,9 @@ def test_table_has_a_viewport_and_language(browser, site):
 # ------------------------------------------------------------------------------ the URL
 
 
-def test_a_link_with_filters_restores_them(browser, site, data):
-    records = [r for g in data.layers.values() for r in g.to_dict("records")]
-    url = (site / "index.html").as_uri() + (
+def test_a_link_with_filters_restores_them(browser, bundled_site, bundled_data):
+    records = [r for g in bundled_data.layers.values() for r in g.to_dict("records")]
+    url = (bundled_site / "index.html").as_uri() + (
         "#map=6/43.500/76.900&status=operating,construction&country=KAZ&year=2015"
         "&layers=railways,pipelines,border_ports&lang=ru")
     page = Page(browser, url)
@@ -373,11 +349,11 @@ def _axe(page) -> list[tuple[str, str, int]]:
 
 
 @pytest.mark.parametrize("name", ["index", *LAYERS, "table"])
-def test_axe_finds_no_serious_or_critical_violation(browser, site, name):
+def test_axe_finds_no_serious_or_critical_violation(browser, bundled_site, name):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
         ("file:", "data:", "blob:")) else r.abort())
-    page.goto((site / f"{name}.html").as_uri())
+    page.goto((bundled_site / f"{name}.html").as_uri())
     if name != "table":
         page.wait_for_selector("html[data-ccamap-ready]")
     try:
@@ -418,10 +394,10 @@ def test_page_language_and_zoom(index):
 # ------------------------------------------------------------------------------ offline
 
 
-def test_default_build_and_render_map_are_offline(site, data):
-    page = (site / "index.html").read_text(encoding="utf-8")
+def test_default_build_and_render_map_are_offline(bundled_site, bundled_data):
+    page = (bundled_site / "index.html").read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net" not in page
-    html = render_map(data.layers, data.sources).get_root().render()
+    html = render_map(bundled_data.layers, bundled_data.sources).get_root().render()
     assert "cdn.jsdelivr.net" not in html
-    cdn = render_map(data.layers, data.sources, cdn=True).get_root().render()
+    cdn = render_map(bundled_data.layers, bundled_data.sources, cdn=True).get_root().render()
     assert leaflet_assets(offline=False)[0] in cdn
