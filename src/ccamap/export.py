@@ -56,8 +56,9 @@ from ccamap.errors import ExportError, UsageError
 from ccamap.io import text_writer, write_files_atomic
 from ccamap.layers import LAYERS, Layer
 from ccamap.qgis_style import layer_qml
-from ccamap.render import card_html, feature_style
+from ccamap.render import card_html
 from ccamap.safety import neutralise_formula, redact, secrets_in_url, xml_text
+from ccamap.style import feature_style, kml_color
 
 __all__ = ["FORMATS", "LIST_SEPARATOR", "check_format", "claims_csv_text", "claims_table",
            "export_frame", "export_paths", "geojson_text", "list_columns", "render_export",
@@ -372,9 +373,8 @@ def sources_csv_text(sources: pd.DataFrame) -> str:
 
 
 def _kml_color(hex_color: str, opacity: float) -> str:
-    """``#rrggbb`` and an opacity as KML's ``aabbggrr``."""
-    r, g, b = hex_color[1:3], hex_color[3:5], hex_color[5:7]
-    return f"{round(255 * opacity):02x}{b}{g}{r}"
+    """``#rrggbb`` and an opacity as KML's ``aabbggrr`` (:func:`ccamap.style.kml_color`)."""
+    return kml_color(hex_color, opacity)
 
 
 def _kml_coords(coords: Any) -> str:
