@@ -52,11 +52,12 @@ def test_untrusted_text_is_escaped_everywhere(geodata):
         # raw values only ever appear inside JSON strings, with < > & encoded by tojson
         assert "<script>alert(1)" not in html
         assert "onerror=alert(3)>" not in html
-    # the card and tooltip (set as innerHTML) carry the escaped text
+    # no HTML is pre-rendered: the page carries the raw text once, JSON-encoded with < > &
+    # as \\u escapes, and the browser builds the card and tooltip from it with text nodes
     page = pages["railways.html"]
-    assert "\\u0026lt;h4\\u0026gt;" not in page
-    assert "\\u003ch4\\u003e\\u0026lt;script\\u0026gt;alert(1)" in page
-    assert "\\u0026#96;\\u0026#36;{alert(2)}\\u0026#96;\\u0026#92;" in page
+    assert "\\u003ch4\\u003e" not in page
+    assert '"_card":' not in page and '"_tooltip":' not in page
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e`${alert(2)}`\\\\\\u003cimg" in page
 
 
 def test_status_style_and_capacity_size():
