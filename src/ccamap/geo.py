@@ -133,7 +133,9 @@ def km_by_country(
     is_line = np.isin(shapely.get_type_id(geoms), (shapely.GeometryType.LINESTRING,
                                                    shapely.GeometryType.MULTILINESTRING))
     tree = shapely.STRtree(shapes)
-    line_i, shape_i = tree.query(np.where(is_line, geoms, None), predicate="intersects")
+    candidates = geoms.copy()
+    candidates[~is_line] = None
+    line_i, shape_i = tree.query(candidates, predicate="intersects")
     order = np.lexsort((shape_i, line_i))  # each line's countries in the order given
     line_i, shape_i = line_i[order], shape_i[order]
     pieces = shapely.intersection(geoms[line_i], shapes[shape_i])

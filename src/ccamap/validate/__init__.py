@@ -110,6 +110,11 @@ def validate_layer(
     return LayerInput(layer, geo_path, attr_path, geometries, attributes)
 
 
+def _prefixed(tell: Callable[[str], None], prefix: str) -> Callable[[str], None]:
+    """Return ``tell`` with ``prefix`` put before each step's name."""
+    return lambda what: tell(prefix + what)
+
+
 def validate(
     geodata: str | Path | None = None,
     layers: list[str] | None = None,
@@ -159,7 +164,7 @@ def validate(
     inputs: dict[str, LayerInput] = {}
     for name in names:
         result = validate_layer(LAYERS[name], root, sources, report,
-                                step=lambda what, name=name: tell(f"{name}: {what}"))
+                                step=_prefixed(tell, f"{name}: "))
         if result is not None:
             inputs[name] = result
     if not layers and (root / "catalogue.csv").exists():

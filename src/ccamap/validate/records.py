@@ -96,8 +96,9 @@ def _check_lengths(
     tolerance = settings.LENGTH_TOLERANCE
     claimed = reported["length_km_reported"].astype(float).to_numpy()
     computed = drawn.to_numpy()
-    for i in np.flatnonzero(np.abs(computed - claimed) > tolerance * claimed):
-        report.add(rules.LENGTH_MISMATCH, file=file, feature_id=reported.index[i],
+    fids = reported.index.tolist()
+    for i in np.flatnonzero(np.abs(computed - claimed) > tolerance * claimed).tolist():
+        report.add(rules.LENGTH_MISMATCH, file=file, feature_id=fids[i],
                    field="length_km_reported",
                    expected=f"within {tolerance:.0%} of the geodesic {computed[i]:g} km",
                    found=f"{claimed[i]:g} km", message="reported length and drawn length disagree")
@@ -141,8 +142,9 @@ class _Records:
     def check_sources(self, cited: list[list[str]]) -> None:
         """Every cited source exists."""
         flat = pd.Series(cited, dtype=object).explode().dropna()
-        for row, sid in flat[~flat.isin(self.known)].items():
-            self.add(int(row), rules.UNKNOWN_SOURCE, "sources", "an id of sources.csv",
+        unknown = flat[~flat.isin(self.known)]
+        for row, sid in zip(unknown.index.tolist(), unknown.tolist(), strict=True):
+            self.add(row, rules.UNKNOWN_SOURCE, "sources", "an id of sources.csv",
                      repr(sid), "cited source does not exist")
 
     def check_field_sources(self, cited: list[list[str]]) -> list[dict[str, list[str]]]:
@@ -176,34 +178,34 @@ class _Records:
                 continue
             has = self.table[f.name].map(lambda v: v not in (None, [])).to_numpy(dtype=bool)
             listed = np.array([f.name in b for b in backed], dtype=bool)
-            for row in np.flatnonzero(has & ~listed):
-                self.add(int(row), rules.UNSOURCED_FIELD, f.name, "an entry in field_sources",
+            for row in np.flatnonzero(has & ~listed).tolist():
+                self.add(row, rules.UNSOURCED_FIELD, f.name, "an entry in field_sources",
                          "none", "value has no field source")
-        for row, (status, year) in enumerate(zip(self.column("status"),
+        for i, (status, year) in enumerate(zip(self.column("status"),
                                                  self.column("status_year"), strict=True)):
             if status and year is None:
-                self.add(row, rules.STATUS_YEAR_UNKNOWN, "status_year",
+                self.add(i, rules.STATUS_YEAR_UNKNOWN, "status_year",
                          "the year the status was last confirmed", "nothing",
                          "no source dates the status")
         if layer.accuracy_field is not None:
-            for row, value in enumerate(self.column(layer.accuracy_field)):
+            for i, value in enumerate(self.column(layer.accuracy_field)):
                 if value is None:
-                    self.add(row, rules.ROUTE_ERROR, layer.accuracy_field,
+                    self.add(i, rules.ROUTE_ERROR, layer.accuracy_field,
                              "the estimated maximum distance in km between the drawing and the "
                              "real route", "nothing", "line without a route accuracy")
-        for row, (capacity, unit) in enumerate(zip(self.column("capacity"),
+        for i, (capacity, unit) in enumerate(zip(self.column("capacity"),
                                                    self.column("capacity_unit"), strict=True)):
             if capacity is not None and not unit:
-                self.add(row, rules.MISSING_UNIT, "capacity_unit", "a unit (MW, bcm/y…)",
+                self.add(i, rules.MISSING_UNIT, "capacity_unit", "a unit (MW, bcm/y…)",
                          "nothing", "capacity without a unit")
         if layer.sides is not None:
             countries = [c or [] for c in self.column("countries")]
-            for row in range(self.n):
-                for side in layer.sides:
-                    value = self.table[side].iat[row] if side in self.table else None
-                    if value and value not in countries[row]:
-                        self.add(row, rules.PORT_COUNTRIES, side, f"{value} in countries",
-                                 ";".join(countries[row]),
+            sides = list(zip(*(self.column(side) for side in layer.sides), strict=True))
+            for i, values in enumerate(sides):
+                for side, value in zip(layer.sides, values, strict=True):
+                    if value and value not in countries[i]:
+                        self.add(i, rules.PORT_COUNTRIES, side, f"{value} in countries",
+                                 ";".join(countries[i]),
                                  "port side not among the record's countries")
 
     def check_geometry(self) -> None:

@@ -57,20 +57,20 @@ def check_shapes(
 
     nan = (counts == 0) | (np.bincount(owner, weights=np.isnan(xy).any(axis=1),
                                        minlength=n) > 0)
-    for i in np.flatnonzero(nan):
+    for i in np.flatnonzero(nan).tolist():
         add(i, rules.NAN_COORDINATE, "finite coordinates", "NaN",
             "geometry has NaN coordinates")
     ok &= ~nan
     valid = np.zeros(n, dtype=bool)
     valid[ok] = shapely.is_valid(geoms[ok])
-    for i in np.flatnonzero(ok & ~valid):
+    for i in np.flatnonzero(ok & ~valid).tolist():
         add(i, rules.INVALID_GEOMETRY, "a valid geometry", str(shapely.is_valid_reason(geoms[i])),
             "shapely reports the geometry invalid")
     ok &= valid
     line = ok & np.isin(shapely.get_type_id(geoms), _LINES)
     simple = np.ones(n, dtype=bool)
     simple[line] = shapely.is_simple(geoms[line])
-    for i in np.flatnonzero(~simple):
+    for i in np.flatnonzero(~simple).tolist():
         add(i, rules.SELF_CROSSING, "a simple line", "a self-crossing line",
             "line crosses itself (accepted)")
     _check_jumps(xy, owner, ok, add)

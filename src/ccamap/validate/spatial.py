@@ -120,7 +120,9 @@ def _quiet(geoms: np.ndarray, declared: list[list[str] | None], bounds: Boundari
         single = np.array([d is not None and len(d) == 1 for d in declared], dtype=bool)
         pairs = pairs[single[pairs["row"].to_numpy()]]
     codes, tree = bounds.tree
-    inside, country = tree.query(np.where(skip, None, geoms), predicate="covered_by")
+    candidates = geoms.copy()
+    candidates[skip] = None
+    inside, country = tree.query(candidates, predicate="covered_by")
     covered = pd.DataFrame({"row": inside, "code": np.asarray(codes, dtype=object)[country]})
     quiet = skip.copy()
     quiet[pairs.merge(covered, on=["row", "code"])["row"].unique()] = True
