@@ -9,9 +9,11 @@ import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import shapely
-from shapely.geometry import LineString, Point, shape
+from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
 from ccamap.errors import LoadError
@@ -95,12 +97,8 @@ def _load_boundaries(file: str, _mtime: int, _size: int) -> Boundaries:
     for number, feat in enumerate(doc["features"], start=1):
         props = feat.get("properties") if isinstance(feat, dict) else None
         code = props.get("iso3") if isinstance(props, dict) else None
-        try:
-            geom = shape(feat["geometry"])
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            geom = None
-        if not isinstance(code, str) or geom is None or geom.geom_type not in (
-                "Polygon", "MultiPolygon"):
+        geom = _polygon(feat.get("geometry") if isinstance(feat, dict) else None)
+        if not isinstance(code, str) or geom is None:
             raise LoadError(file, "features with an 'iso3' code and a Polygon or MultiPolygon",
                             f"feature #{number} without them", code="boundaries")
         geom = shapely.make_valid(geom) if not geom.is_valid else geom
@@ -108,6 +106,26 @@ def _load_boundaries(file: str, _mtime: int, _size: int) -> Boundaries:
     for geom in countries.values():
         shapely.prepare(geom)
     return Boundaries(file, countries)
+
+
+def _polygon(member: object) -> BaseGeometry | None:
+    """Build a GeoJSON Polygon or MultiPolygon member from numpy rings; ``None`` otherwise."""
+    if not isinstance(member, dict) or member.get("type") not in ("Polygon", "MultiPolygon"):
+        return None
+    coords: Any = member.get("coordinates")
+    polygons = [coords] if member["type"] == "Polygon" else coords
+    try:
+        built = [shapely.polygons(_ring(rings[0]), holes=[_ring(r) for r in rings[1:]] or None)
+                 for rings in polygons]
+    except (shapely.errors.GEOSException, ValueError, TypeError, IndexError):
+        return None
+    if not built:
+        return None
+    return built[0] if member["type"] == "Polygon" else shapely.multipolygons(built)
+
+
+def _ring(positions: Any) -> BaseGeometry:
+    return shapely.linearrings(np.asarray(positions, dtype=np.float64)[:, :2])
 
 
 def _line_km(geom: BaseGeometry) -> float:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pycountry
 
@@ -22,9 +24,9 @@ from ccamap.validate.inputs import ID_PATTERN, RESERVED_EXPECTED, split_list
 
 __all__ = ["check_attributes"]
 
-#: A column check: the rule, what was expected, and a function from the column (strings) to
-#: a boolean Series that is ``True`` where a value passes.
-_Check = tuple[rules.Rule, str, Callable[[pd.Series], pd.Series]]
+#: A column check: the rule, what was expected, and a function from the column's values
+#: (strings) to a boolean array that is ``True`` where a value passes.
+_Check = tuple[rules.Rule, str, Callable[[list[str]], npt.NDArray[np.bool_]]]
 
 
 def check_attributes(
@@ -77,11 +79,14 @@ def check_attributes(
             report.add(rules.MISSING_COLUMN, file=file, field=f.name,
                        expected=f"a {f.name!r} column", found="none",
                        message="required column missing")
-    table = table.astype(object).map(lambda v: v if isinstance(v, str) else str(v))
-    bad = _check_values(table, layer, file, report)
-    typed = _parse(table, layer, bad)
-    keep = (table["id"].str.strip() != "") & ~table["id"].duplicated()
-    return typed[keep.to_numpy()].reset_index(drop=True)
+    cells = {str(col): [v if isinstance(v, str) else str(v) for v in table[col].tolist()]
+             for col in columns}
+    bad = _check_values(cells, layer, file, report)
+    typed = _parse(cells, layer, bad)
+    ids = cells["id"]
+    keep = np.fromiter((bool(v.strip()) for v in ids), dtype=bool, count=len(ids))
+    keep &= ~pd.Series(ids, dtype=object).duplicated().to_numpy()
+    return typed[keep].reset_index(drop=True)
 
 
 def _iso3_codes() -> frozenset[str]:
@@ -96,12 +101,25 @@ def _is_nonneg_number(value: str) -> bool:
     return math.isfinite(number) and number >= 0 and value.strip().lower() not in ("nan", "inf")
 
 
-def _members(allowed: frozenset[str] | tuple[str, ...], many: bool) -> Callable[[pd.Series],
-                                                                              pd.Series]:
+_INTEGER = re.compile(r"-?\d+")
+
+
+def _is_int(value: str) -> bool:
+    return _INTEGER.fullmatch(value) is not None
+
+
+def _mask(passes: Callable[[str], bool]) -> Callable[[list[str]], npt.NDArray[np.bool_]]:
+    """Turn a test of one value into a test of a whole column."""
+    return lambda values: np.fromiter(map(passes, values), dtype=bool, count=len(values))
+
+
+def _members(allowed: frozenset[str] | tuple[str, ...], many: bool,
+             ) -> Callable[[list[str]], npt.NDArray[np.bool_]]:
     """Return a check that every value (every ``;``-separated item if ``many``) is allowed."""
+    members = frozenset(allowed)
     if not many:
-        return lambda s: s.isin(allowed)
-    return lambda s: s.map(lambda v: all(x in allowed for x in split_list(v))).astype(bool)
+        return _mask(members.__contains__)
+    return _mask(lambda v: all(x in members for x in split_list(v)))
 
 
 def _checks(f: Field) -> list[_Check]:
@@ -109,17 +127,15 @@ def _checks(f: Field) -> list[_Check]:
     checks: list[_Check] = []
     if f.name == "id":
         checks.append((rules.ID_FORMAT, "a lowercase slug like 'rail-cku'",
-                       lambda s: s.map(lambda v: ID_PATTERN.match(v) is not None).astype(bool)))
+                       _mask(lambda v: ID_PATTERN.match(v) is not None)))
     if f.kind == "int":
         lo, hi = settings.YEAR_RANGE
-        checks.append((rules.NOT_INTEGER, "an integer", _is_integer))
+        checks.append((rules.NOT_INTEGER, "an integer", _mask(_is_int)))
         if f.name.endswith("year"):
             checks.append((rules.YEAR_RANGE, f"a year {lo}..{hi}",
-                           lambda s: ~_is_integer(s) | s.map(
-                               lambda v: _is_int(v) and lo <= int(v) <= hi).astype(bool)))
+                           _mask(lambda v: not _is_int(v) or lo <= int(v) <= hi)))
     elif f.kind == "float":
-        checks.append((rules.NOT_NUMBER, "a finite number >= 0",
-                       lambda s: s.map(_is_nonneg_number).astype(bool)))
+        checks.append((rules.NOT_NUMBER, "a finite number >= 0", _mask(_is_nonneg_number)))
     elif f.kind in ("choice", "choice_list"):
         rule = rules.STATUS_VOCABULARY if f.name == "status" else rules.VOCABULARY
         checks.append((rule, "one of " + ", ".join(f.choices),
@@ -130,67 +146,51 @@ def _checks(f: Field) -> list[_Check]:
     return checks
 
 
-_INTEGER = re.compile(r"-?\d+")
-
-
-def _is_int(value: str) -> bool:
-    return _INTEGER.fullmatch(value) is not None
-
-
-def _is_integer(s: pd.Series) -> pd.Series:
-    return s.map(_is_int).astype(bool)
-
-
-def _check_values(table: pd.DataFrame, layer: Layer, file: str,
-                  report: Report) -> dict[str, pd.Series]:
+def _check_values(cells: dict[str, list[str]], layer: Layer, file: str,
+                  report: Report) -> dict[str, npt.NDArray[np.bool_]]:
     """Check every value of every known column; return, per column, where a value failed."""
-    ids = table["id"]
-    bad: dict[str, pd.Series] = {}
+    ids = cells["id"]
+    bad: dict[str, npt.NDArray[np.bool_]] = {}
     for f in layer.all_fields:
-        if f.name not in table:
+        if f.name not in cells:
             continue
-        column = table[f.name]
-        empty = column == ""
-        failed = pd.Series(False, index=column.index)
+        values = cells[f.name]
+        empty = np.fromiter((v == "" for v in values), dtype=bool, count=len(values))
+        failed = np.zeros(len(values), dtype=bool)
         if f.required:
-            failed |= _report(column, column.str.strip() != "", rules.REQUIRED, "a value",
-                              ids, f.name, file, report)
+            filled = np.fromiter((bool(v.strip()) for v in values), dtype=bool,
+                                 count=len(values))
+            failed |= _report(values, filled, rules.REQUIRED, "a value", ids, f.name, file,
+                              report)
         for rule, expected, passes in _checks(f):
-            failed |= _report(column, empty | passes(column), rule, expected, ids, f.name,
+            failed |= _report(values, empty | passes(values), rule, expected, ids, f.name,
                               file, report)
         if failed.any():
             bad[f.name] = failed
-    duplicate = ids.duplicated(keep="first")
+    duplicate = pd.Series(ids, dtype=object).duplicated(keep="first").to_numpy()
     _report(ids, ~duplicate, rules.DUPLICATE_ID, "a unique id", ids, "id", file, report)
-    if duplicate.any():
-        bad["id"] = bad.get("id", pd.Series(False, index=ids.index)) | duplicate
     return bad
 
 
-def _report(column: pd.Series, passes: pd.Series, rule: rules.Rule, expected: str,
-            ids: pd.Series, name: str, file: str, report: Report) -> pd.Series:
+def _report(values: list[str], passes: npt.NDArray[np.bool_], rule: rules.Rule, expected: str,
+            ids: list[str], name: str, file: str, report: Report) -> npt.NDArray[np.bool_]:
     """Record one problem per cell that does not pass; return where they are."""
-    failed = ~passes.astype(bool)
-    for fid, value in zip(ids[failed], column[failed], strict=True):
-        report.add(rule, file=file, feature_id=fid, field=name, expected=expected,
-                   found=repr(value), message=f"bad value in column {name!r}")
+    failed = ~passes
+    for i in np.flatnonzero(failed).tolist():
+        report.add(rule, file=file, feature_id=ids[i], field=name, expected=expected,
+                   found=repr(values[i]), message=f"bad value in column {name!r}")
     return failed
 
 
-def _parse(table: pd.DataFrame, layer: Layer, bad: dict[str, pd.Series]) -> pd.DataFrame:
+def _parse(cells: dict[str, list[str]], layer: Layer,
+           bad: dict[str, npt.NDArray[np.bool_]]) -> pd.DataFrame:
     """Parse every column to its field's type; empty and failing cells become ``None``."""
     fields = {f.name: f for f in layer.all_fields}
-    typed = pd.DataFrame(index=table.index)
-    for col in table.columns:
-        name = str(col)
-        raw = table[col]
+    typed: dict[str, list[Any]] = {}
+    for name, raw in cells.items():
         if name == "id":
-            typed["id"] = raw
+            typed["id"] = list(raw)
             continue
-        text = raw.str.strip()
-        missing = text == ""
-        if name in bad:
-            missing |= bad[name]
         f = fields.get(name)
         kind = "text" if f is None else f.kind
         parse: Callable[[str], Any]
@@ -202,7 +202,8 @@ def _parse(table: pd.DataFrame, layer: Layer, bad: dict[str, pd.Series]) -> pd.D
             parse = float
         else:
             parse = split_list
-        values = [None if gone else parse(v)
-                  for v, gone in zip(text.tolist(), missing.tolist(), strict=True)]
-        typed[name] = pd.Series(values, index=text.index, dtype=object)
-    return typed
+        failed = bad[name].tolist() if name in bad else [False] * len(raw)
+        texts = [v.strip() for v in raw]
+        typed[name] = [None if not text or gone else parse(text)
+                       for text, gone in zip(texts, failed, strict=True)]
+    return pd.DataFrame(typed, columns=list(cells), dtype=object)
