@@ -174,8 +174,14 @@ def _depth(value: Any, limit: int) -> int:
             deepest = max(deepest, level)
             if deepest > limit:
                 return deepest
-            stack.extend((v, level) for v in (item.values() if isinstance(item, dict) else item))
+            children = item.values() if isinstance(item, dict) else item
+            if _CONTAINERS.isdisjoint(map(type, children)):
+                continue  # only leaves below (the common list of names): nothing to walk
+            stack.extend((v, level) for v in children)
     return deepest
+
+
+_CONTAINERS = frozenset({dict, list})
 
 
 def _positions(coords: Any) -> int:
@@ -215,6 +221,9 @@ def _check_feature_limits(path: Path, features: list[Any]) -> None:
             raise _over_limit(path, f"levels of nesting in the properties of {where}",
                               "MAX_NESTING", depth)
         for key, value in props.items():
+            if (isinstance(value, list) and set(map(type, value)) <= {str}
+                    and max(map(len, value), default=0) <= settings.MAX_FIELD_CHARS):
+                continue  # a list of short strings, checked without a Python loop
             for text in (value if isinstance(value, list) else [value, key]):
                 if isinstance(text, str) and len(text) > settings.MAX_FIELD_CHARS:
                     raise _over_limit(path, f"characters in property {key[:40]!r} of {where}",

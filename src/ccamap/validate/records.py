@@ -211,8 +211,7 @@ class _Records:
     def check_geometry(self) -> None:
         """Check what each drawing needs: a fitting precision, names and sources per vertex."""
         by_id, is_line = self.by_id, self.layer.is_line
-        drawn = np.flatnonzero(np.isin(np.asarray(self.ids, dtype=object),
-                                       by_id.index.to_numpy(dtype=object)))
+        drawn = np.flatnonzero(pd.Index(self.ids, dtype=object).isin(by_id.index))
         if not len(drawn):
             return
         feats = by_id.loc[[self.ids[i] for i in drawn]]
