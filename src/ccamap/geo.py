@@ -132,13 +132,18 @@ def km_by_country(
         return out
     is_line = np.isin(shapely.get_type_id(geoms), (shapely.GeometryType.LINESTRING,
                                                    shapely.GeometryType.MULTILINESTRING))
-    tree = shapely.STRtree(shapes)
     candidates = geoms.copy()
     candidates[~is_line] = None
-    line_i, shape_i = tree.query(candidates, predicate="intersects")
+    # Each outline is prepared once and queried against an index of the lines; a line an
+    # outline covers counts whole, only the others are cut at the border.
+    shapely.prepare(shapes)
+    tree = shapely.STRtree(candidates)
+    shape_i, line_i = tree.query(shapes, predicate="intersects")
     order = np.lexsort((shape_i, line_i))  # each line's countries in the order given
     line_i, shape_i = line_i[order], shape_i[order]
-    pieces = shapely.intersection(geoms[line_i], shapes[shape_i])
+    covered = shapely.covers(shapes[shape_i], geoms[line_i])
+    pieces = geoms[line_i].copy()
+    pieces[~covered] = shapely.intersection(geoms[line_i][~covered], shapes[shape_i][~covered])
     km = geodesic_lengths_km(pieces)
     for li, si, value in zip(line_i.tolist(), shape_i.tolist(), km.tolist(), strict=True):
         if value >= min_km:
