@@ -238,8 +238,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--large", action="store_true", help="add 100,000 lines")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--generate-only", type=Path, metavar="DIR",
+                        help="only write the synthetic geodata, to DIR/geodata-N for each size")
     args = parser.parse_args()
     sizes = [*args.sizes, *([100_000] if args.large else [])]
+    if args.generate_only:
+        for n in sizes:
+            vertices = generate(args.generate_only / f"geodata-{n}", n)
+            print(f"{args.generate_only / f'geodata-{n}'}: {n:,} lines + {n:,} points, "
+                  f"{vertices:,} vertices")
+        return
     from playwright.sync_api import sync_playwright
 
     results = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,7 +18,10 @@ from ccamap.export.kml import kml_text
 from ccamap.export.tables import claims_csv_text, csv_texts, sources_csv_text
 from ccamap.io import text_writer, write_files_atomic
 
-__all__ = ["render_export", "write_export"]
+__all__ = ["FileProgress", "render_export", "write_export"]
+
+#: Told ``(files written, files in the export)`` after each file of an export is complete.
+FileProgress = Callable[[int, int], None]
 
 
 def render_export(
@@ -49,13 +53,16 @@ def render_export(
 
 
 def write_export(
-    layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, fmt: str, out: Path
+    layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, fmt: str, out: Path, *,
+    progress: FileProgress | None = None,
 ) -> list[Path]:
     """Write ``layers`` in format ``fmt`` under ``out``; return the files written.
 
     Every file is first written to a temporary path beside its target; only when all of them
     are complete are they moved into place. On any failure the temporary files are removed and
-    the previous files are left as they were.
+    the previous files are left as they were. Each file is rendered when its turn comes, so
+    only one layer's output is held in memory at a time; ``progress`` is told
+    ``(done, total)`` after each file.
 
     Raises
     ------
@@ -68,17 +75,43 @@ def write_export(
     """
     check_format(fmt)
     out = Path(out)
-    writers: dict[Path, Callable[[Path], None]]
-    if fmt in TEXT_FORMATS:
-        texts = render_export(layers, sources, fmt, out)
-        writers = {path: text_writer(text) for path, text in texts.items()}
-    else:
-        writers = binary_writers(layers, sources, fmt, out)
+    writers = _text_writers(layers, sources, fmt, out) if fmt in TEXT_FORMATS else \
+        binary_writers(layers, sources, fmt, out)
+    if progress is not None:
+        writers = _counted(writers, progress)
     try:
         out.mkdir(parents=True, exist_ok=True)
         return write_files_atomic(writers)
     except OSError as exc:
         raise _write_failed(out, fmt, exc) from exc
+
+
+def _text_writers(
+    layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame, fmt: str, out: Path
+) -> dict[Path, Callable[[Path], None]]:
+    """Return a writer per file of a text format, each rendering its layer when called."""
+    if fmt != "geojson":  # kml is one file; csv is small beside its GeoJSON twin
+        return {path: text_writer(text)
+                for path, text in render_export(layers, sources, fmt, out).items()}
+    return {path: partial(_write_geojson, layers[name], sources)
+            for name, path in export_paths(out, list(layers), fmt).items()}
+
+
+def _write_geojson(gdf: gpd.GeoDataFrame, sources: pd.DataFrame, tmp: Path) -> None:
+    text_writer(geojson_text(gdf, sources))(tmp)
+
+
+def _counted(writers: dict[Path, Callable[[Path], None]],
+             progress: FileProgress) -> dict[Path, Callable[[Path], None]]:
+    """Return the writers, each telling ``progress`` once its file is complete."""
+    total = len(writers)
+
+    def counted(write: Callable[[Path], None], done: int, tmp: Path) -> None:
+        write(tmp)
+        progress(done, total)
+
+    return {path: partial(counted, write, i) for i, (path, write) in
+            enumerate(writers.items(), start=1)}
 
 
 def _write_failed(out: Path, fmt: str, exc: OSError) -> ExportError:
