@@ -1,14 +1,35 @@
 from __future__ import annotations
 
+import json
+import math
 import re
 
+import numpy as np
 import pytest
+import shapely
 
 from ccamap.layers import LAYERS
-from ccamap.pipeline import load, render_maps
-from ccamap.render import card_html, escape, feature_style, point_radius
+from ccamap.pipeline import build, load, render_maps
+from ccamap.render import (
+    card_html,
+    escape,
+    feature_style,
+    layer_geojson,
+    lod_bands,
+    lod_error_px,
+    pagedata,
+    point_radius,
+)
+from ccamap.render.geometry import (
+    decode,
+    decode_band,
+    encode_line_bands,
+    encode_lines,
+    encode_points,
+)
 
-from conftest import LINE, feature, record, write_layer
+from _browser import Page
+from conftest import LINE, SOURCES, feature, record, write_csv, write_layer
 
 EVIL = "<script>alert(1)</script>`${alert(2)}`\\<img src=x onerror=alert(3)>"
 
@@ -52,11 +73,12 @@ def test_untrusted_text_is_escaped_everywhere(geodata):
         # raw values only ever appear inside JSON strings, with < > & encoded by tojson
         assert "<script>alert(1)" not in html
         assert "onerror=alert(3)>" not in html
-    # the card and tooltip (set as innerHTML) carry the escaped text
+    # no HTML is pre-rendered: the page carries the raw text once, JSON-encoded with < > &
+    # as \\u escapes, and the browser builds the card and tooltip from it with text nodes
     page = pages["railways.html"]
-    assert "\\u0026lt;h4\\u0026gt;" not in page
-    assert "\\u003ch4\\u003e\\u0026lt;script\\u0026gt;alert(1)" in page
-    assert "\\u0026#96;\\u0026#36;{alert(2)}\\u0026#96;\\u0026#92;" in page
+    assert "\\u003ch4\\u003e" not in page
+    assert '"_card":' not in page and '"_tooltip":' not in page
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e`${alert(2)}`\\\\\\u003cimg" in page
 
 
 def test_status_style_and_capacity_size():
@@ -109,3 +131,167 @@ def test_locality_points_have_a_dashed_ring(geodata):
     assert style["weight"] > solid["weight"]
     html = card_html(rec, LAYERS["sites"], data.sources)
     assert "locality <span" in html and "placed at the nearest named place" in html
+
+
+# ------------------------------------------------------------------------------ compact pages
+
+RANDOM_WALKS = [
+    shapely.LineString(np.cumsum(np.random.default_rng(seed).normal(0, 0.01, (n, 2)), axis=0)
+                       + np.array([76.0, 44.0]))
+    for seed, n in ((1, 2), (2, 50), (3, 400))
+]
+ODD_LINES = [
+    shapely.MultiLineString([[(80.0, 44.0), (80.5, 44.25)], [(81.0, 44.5), (81.00001, 44.5)]]),
+    shapely.LineString([(0.0, 0.0), (-179.99999, -84.99999), (179.99999, 84.99999)]),
+    shapely.LineString([(76.0, 44.0), (76.001, 44.0), (76.001, 44.001), (76.0, 44.0)]),  # a loop
+]
+
+
+def _coords(geom) -> list[list[tuple[float, float]]]:
+    parts = getattr(geom, "geoms", [geom])
+    return [[(x, y) for x, y in part.coords] for part in parts]
+
+
+@pytest.mark.parametrize("geom", RANDOM_WALKS + ODD_LINES)
+def test_python_decode_round_trips_lines(geom):
+    (text,) = encode_lines([geom])
+    for got, want in zip(decode(text), _coords(geom), strict=True):
+        assert np.allclose(got, want, atol=0.5e-5, rtol=0)
+
+
+def test_points_round_trip_and_cost_little():
+    points = [shapely.Point(76.12345, 44.5), shapely.Point(-0.00001, 0.0), shapely.Point(80, 45)]
+    assert decode(encode_points(points)) == [[(76.12345, 44.5), (-1e-05, 0.0), (80.0, 45.0)]]
+    walk = RANDOM_WALKS[2]
+    (text,) = encode_lines([walk])
+    assert len(text) / len(walk.coords) <= 6.5  # about 24 bytes a vertex as GeoJSON text
+
+
+def test_chromium_decodes_what_python_encodes(browser, geodata, tmp_path):
+    build(geodata, tmp_path / "maps")
+    page = Page(browser, (tmp_path / "maps" / "railways.html").as_uri())
+    try:
+        geoms = RANDOM_WALKS + ODD_LINES
+        texts = encode_lines(geoms)
+        decoded = page.js("(ts) => ts.map(t => ccamap.decode(t, 1e5))", texts)
+        for geom, got in zip(geoms, decoded, strict=True):
+            want = _coords(geom)
+            xy = np.array(got["xy"]).reshape(-1, 2)
+            assert got["parts"] == list(np.cumsum([0, *(len(p) for p in want[:-1])]))
+            assert np.allclose(xy, np.concatenate(want), atol=1e-5, rtol=0)
+        bands = encode_line_bands(RANDOM_WALKS)
+        stored = [b for f in bands if isinstance(f, list) for b in f[:-1] if b]
+        assert stored
+        assert page.js("(ts) => ts.map(t => ccamap.decodeIndices(t))", stored) == [
+            decode_band(t) for t in stored]
+    finally:
+        page.close()
+
+
+def test_level_of_detail_stays_within_each_bands_tolerance():
+    bands = lod_bands()
+    assert [(b.min_zoom, b.max_zoom) for b in bands] == [(0, 4), (5, 6), (7, 8), (9, 10),
+                                                          (11, 18)]
+    assert all(b.max_error_px < 1 for b in bands[:-1]) and bands[-1].tolerance_m == 0
+    geoms = RANDOM_WALKS + ODD_LINES
+    errors = lod_error_px(geoms)
+    for band, error in zip(bands, errors, strict=True):
+        assert error <= band.tolerance_m / (2 * math.pi * 6378137 / 256 / 2**band.max_zoom) \
+            + 1e-9
+    for geom, encoded in zip(geoms, encode_line_bands(geoms), strict=True):
+        if isinstance(encoded, str):
+            continue
+        n = len(shapely.get_coordinates(geom))
+        for text in encoded[:-1]:
+            if text:
+                kept = decode_band(text)
+                # a subset of the vertices, both ends kept: no feature disappears
+                assert kept == sorted(set(kept)) and kept[0] == 0 and kept[-1] == n - 1
+                assert 2 <= len(kept) < n
+
+
+def test_unnamed_waypoints_show_no_row(geodata):
+    write_layer(geodata, "railways", [feature("rail-one", LINE, waypoints=["", "", ""])],
+                [record("railways", "rail-one")])
+    data = load(geodata)
+    rec = data.layers["railways"].drop(columns="geometry").iloc[0].to_dict()
+    assert "Waypoints" not in card_html(rec, LAYERS["railways"], data.sources)
+    page = layer_geojson(data.layers["railways"], LAYERS["railways"], data.sources)
+    assert page["rows"][0][page["columns"].index("waypoints")] == 3  # their number only
+
+
+def _open_card_text(page: Page, fid: str) -> str:
+    page.js("(id) => ccamap.focusId(id)", fid)
+    return page.js("() => document.querySelector('#ccamap-side .ccamap-card').textContent")
+
+
+def test_cards_built_in_the_page_say_what_card_html_says(index, bundled_data):
+    """Every feature's card, built in Chromium from the table, has card_html's text."""
+    expected = {}
+    for name, gdf in bundled_data.layers.items():
+        for rec in gdf.drop(columns="geometry").to_dict("records"):
+            rec = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                   for k, v in rec.items()}
+            expected[rec["id"]] = card_html(rec, LAYERS[name], bundled_data.sources)
+    shown = index.js("""(cards) => Object.fromEntries(Object.keys(cards).map(id => {
+        const t = document.createElement('template');
+        t.innerHTML = cards[id];  // the test's own trusted HTML, for its text only
+        const e = ccamap.entries.find(x => x.feature.properties.id === id);
+        return [id, [t.content.textContent, ccamap.buildCard(e).textContent]];
+    }))""", expected)
+    assert len(shown) == len(expected) > 60
+    for fid, (want, got) in shown.items():
+        assert got == want, fid
+
+
+def test_hostile_text_stays_text_in_cards_built_from_the_table(browser, geodata, tmp_path):
+    row = record("railways", "rail-one", name=EVIL, description=EVIL, notes=EVIL, tunnels=EVIL,
+                 field_sources="status=seed-001; status_year=seed-001; tunnels=seed-001")
+    row["extra <b>column</b>"] = EVIL
+    write_layer(geodata, "railways", [feature("rail-one", LINE, waypoints=[EVIL] * 3)], [row])
+    write_csv(geodata / "sources.csv", [dict(s, title=EVIL) for s in SOURCES], list(SOURCES[0]))
+    build(geodata, tmp_path / "maps")
+    page = Page(browser, (tmp_path / "maps" / "railways.html").as_uri())
+    try:
+        text = _open_card_text(page, "rail-one")
+        assert text.count(EVIL) >= 6  # name, description, notes, tunnels, extra, sources
+        assert "extra <b>column</b>" in text
+        card = page.page.locator("#ccamap-side .ccamap-card")
+        assert card.locator("script, img, b:not(.ccamap-sources > b)").count() == 0
+        hrefs = card.locator("a").evaluate_all("as => as.map(a => a.href)")
+        assert all(h.startswith(("https://", "http://")) for h in hrefs), hrefs
+        assert page.js("() => window.__pwned") is None
+        assert [e for e in page.errors if "Failed to load resource" not in e] == []
+    finally:
+        page.close()
+
+
+def test_large_layers_draw_on_a_canvas_and_open_cards_on_click(browser, geodata, tmp_path,
+                                                               monkeypatch):
+    monkeypatch.setattr(pagedata, "CANVAS_MIN_FEATURES", 1)
+    build(geodata, tmp_path / "maps")
+    page = Page(browser, (tmp_path / "maps" / "railways.html").as_uri())
+    try:
+        assert page.js("() => document.querySelectorAll('.leaflet-overlay-pane canvas').length") \
+            == 1
+        assert page.paths() == 0
+        point = page.js("""() => {
+            const e = ccamap.entries[0], ll = e.layer.getLatLngs();
+            const mid = L.latLng((ll[0].lat + ll[1].lat) / 2, (ll[0].lng + ll[1].lng) / 2);
+            ccamap.map.setView(mid, 8, {animate: false});
+            const p = ccamap.map.latLngToContainerPoint(mid);
+            const r = ccamap.map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""")
+        page.page.mouse.move(point[0], point[1])
+        page.page.wait_for_selector(".leaflet-tooltip", timeout=5000)
+        assert page.page.locator(".leaflet-tooltip").inner_text() == "Name of rail-one"
+        page.page.mouse.click(point[0], point[1])
+        page.page.wait_for_selector("#ccamap-side .ccamap-card", timeout=5000)
+        assert page.page.locator("#ccamap-side .ccamap-card").get_attribute("data-id") \
+            == "rail-one"
+        doc = json.loads(page.js("() => ccamap.exportText('geojson')"))
+        assert doc["features"][0]["geometry"] == LINE
+        assert [e for e in page.errors if "Failed to load resource" not in e] == []
+    finally:
+        page.close()

@@ -1,7 +1,7 @@
 """QGIS styles (QML) generated from the layer registry, with the HTML maps' styling rules.
 
 The colours, opacities, dash patterns and symbol sizes come from
-:func:`ccamap.render.feature_style` applied to each combination of category value and status,
+:func:`ccamap.style.feature_style` applied to each combination of category value and status,
 so the maps and QGIS share one definition:
 
 - a layer without a category field (railways, highways) gets a *categorized* renderer on
@@ -10,12 +10,12 @@ so the maps and QGIS share one definition:
   ``modes``, sites by ``kind``) gets a *rule-based* renderer: one rule per category value, with
   one child rule per status;
 - point symbols of a layer with a ``size_field`` (power plants) are sized by a data-defined
-  expression, area proportional to capacity in MW, as :func:`ccamap.render.point_radius`;
+  expression, area proportional to capacity in MW, as :func:`ccamap.style.point_radius`;
 - points placed at a locality (``geometry_precision = 'locality'``) are hollow, by data-defined
   fill colour and outline width (:func:`hollow_expression`).
 
 List fields are stored ``;``-joined in the GeoPackage; their category is the sorted join, as
-:func:`ccamap.render.category_key` computes it.
+:func:`ccamap.style.category_key` computes it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from ccamap.layers import STATUS_STYLE, STATUSES, Layer
-from ccamap.render import feature_style
+from ccamap.style import feature_style, rgba
 
 __all__ = ["category_expression", "hollow_expression", "layer_qml", "size_expression",
            "style_fields"]
@@ -50,7 +50,7 @@ def category_expression(layer: Layer) -> str | None:
 def size_expression(layer: Layer) -> str | None:
     """Return the QGIS expression of a point's diameter in pixels, or ``None`` (fixed size).
 
-    Mirrors :func:`ccamap.render.point_radius`: radius ``max(4, 0.5·√capacity)`` px when the
+    Mirrors :func:`ccamap.style.point_radius`: radius ``max(4, 0.5·√capacity)`` px when the
     capacity is in MW, else 6 px.
     """
     if layer.is_line or not layer.size_field:
@@ -68,7 +68,7 @@ def hollow_expression(layer: Layer, style: dict[str, Any], part: str) -> str:
     """Return the QGIS expression of a point's fill colour or outline width.
 
     Points placed at a locality (``geometry_precision = 'locality'``, site unknown) are hollow,
-    with the outline width :func:`ccamap.render.feature_style` gives them (the HTML maps, whose
+    with the outline width :func:`ccamap.style.feature_style` gives them (the HTML maps, whose
     fill shows status, draw a dashed ring instead).
 
     Parameters
@@ -82,8 +82,8 @@ def hollow_expression(layer: Layer, style: dict[str, Any], part: str) -> str:
     """
     ring = feature_style({"status": "operating", "geometry_precision": "locality"}, layer)
     if part == "fill":
-        then = _quote(_rgba(_LOCALITY_FILL, 1.0))
-        other = _quote(_rgba(style["fillColor"], float(style["fillOpacity"])))
+        then = _quote(rgba(_LOCALITY_FILL, 1.0))
+        other = _quote(rgba(style["fillColor"], float(style["fillOpacity"])))
     else:
         then, other = f"{ring['weight']:g}", f"{style['weight']:g}"
     return f"CASE WHEN \"geometry_precision\" = 'locality' THEN {then} ELSE {other} END"
@@ -99,11 +99,6 @@ def style_fields(layer: Layer) -> list[str]:
     if size_expression(layer):
         fields += [str(layer.size_field), "capacity_unit"]
     return fields
-
-
-def _rgba(hex_color: str, opacity: float) -> str:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
-    return f"{r},{g},{b},{round(255 * opacity)}"
 
 
 def _options(parent: ET.Element, values: dict[str, str]) -> None:
@@ -135,7 +130,7 @@ def _symbol(name: str, style: dict[str, Any], layer: Layer) -> ET.Element:
                                           "locked": "0", "pass": "0"})
         dash = style.get("dashArray")
         _options(sl, {
-            "line_color": _rgba(style["color"], 1.0),
+            "line_color": rgba(style["color"], 1.0),
             "line_width": f"{style['weight']:g}",
             "line_width_unit": "Pixel",
             "line_style": "solid",
@@ -150,8 +145,8 @@ def _symbol(name: str, style: dict[str, Any], layer: Layer) -> ET.Element:
                                       "pass": "0"})
     _options(ml, {
         "name": "circle",
-        "color": _rgba(style["fillColor"], float(style["fillOpacity"])),
-        "outline_color": _rgba(style["color"], opacity),
+        "color": rgba(style["fillColor"], float(style["fillOpacity"])),
+        "outline_color": rgba(style["color"], opacity),
         "outline_style": "dash" if style.get("dashArray") else "solid",
         "outline_width": f"{style['weight']:g}",
         "outline_width_unit": "Pixel",

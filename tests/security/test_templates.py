@@ -91,12 +91,16 @@ def hostile(geodata: Path, tmp_path: Path) -> tuple[Path, str, Path]:
 
 
 def _page_features(page: str) -> list[dict[str, Any]]:
-    """The features every ``ccamap.addLayer(map, key, data)`` call of a page carries."""
+    """The features every ``ccamap.addLayer(map, key, data)`` call of a page carries.
+
+    Each is its row of the layer's attribute table, as a dict, with its ``layer``.
+    """
     decoder = json.JSONDecoder()
     out = []
-    for match in re.finditer(r"ccamap\.addLayer\([^,]+,\s*\"[a-z_]+\",\s*", page):
+    for match in re.finditer(r"ccamap\.addLayer\([^,]+,\s*\"([a-z_]+)\",\s*", page):
         data, _ = decoder.raw_decode(page, match.end())
-        out.extend(f["properties"] for f in data["features"])
+        out.extend({**dict(zip(data["columns"], row, strict=True)), "layer": match.group(1)}
+                   for row in data["rows"])
     return out
 
 
@@ -116,12 +120,14 @@ def test_template_syntax_is_literal_in_every_page(hostile, tmp_path):
         features = _page_features(page)
         assert features, name
         for props in features:
-            card = html.unescape(props["_card"])
-            # name, Chinese and Russian names, description, every other text field, the extra
-            # column (by name and value), waypoints and every source title and publisher
-            assert card.count(text) >= len(_text_fields(props["layer"])) + 1, (name, props["id"])
-            assert html.unescape(COLUMN) in card
-            assert html.unescape(props["_tooltip"]) == text
+            # the card and tooltip are built from this table with text nodes in the browser
+            # (test_literal_text_is_shown_in_the_browser): every text field, the extra column
+            # (by name and value) and the waypoints carry the text as it is
+            for field in _text_fields(props["layer"]):
+                value = props[field]
+                assert value in (text, [text]), (name, props["id"], field)
+            assert props[COLUMN] == text
+            assert props["waypoints"] == [text] * len(props["waypoints"])
             assert props["name"] == text and props["name_zh"] == text
     # the exported GeoJSON of a build keeps the text too
     for name in LAYERS:
@@ -243,6 +249,11 @@ def test_literal_text_is_shown_in_the_browser(browser, hostile, tmp_path):
         page.page.wait_for_selector(".ccamap-card", timeout=5000)
         card = page.page.locator(".ccamap-card").first.inner_text()
         assert text.replace("\\n", "\\n") in card.replace("\n", " ") or text in card
+        # name, Chinese and Russian names, description, every other text field, the extra
+        # column (by name and value), waypoints and every source title and publisher
+        shown = page.js("() => document.querySelector('.ccamap-card').textContent")
+        assert shown.count(text) >= len(_text_fields("railways")) + 1
+        assert COLUMN in shown
         assert MARKER not in page.page.content()
         assert page.js("() => window.__pwned === undefined")
         assert [e for e in page.errors if "Failed to load resource" not in e] == []

@@ -1,9 +1,9 @@
 /* ccamap map runtime: draws the layers, binds tooltips and cards, filters, search, controls.
  *
- * Safety: the only HTML this file inserts is feature.properties._card, which ccamap.render
- * builds from escaped text. Every other string (names, countries, statuses, place names,
- * search results, statistics) is put in the page with textContent; downloads are built as
- * text and handed to the browser as a Blob. The URL fragment is parsed defensively and its
+ * Safety: this file inserts no HTML string. Every text (cards, names, countries, statuses,
+ * place names, search results, statistics) is put in the page with createElement and
+ * textContent, and links only to http(s) addresses; downloads are built as text and handed
+ * to the browser as a Blob. The URL fragment is parsed defensively and its
  * values are only ever compared with known ids, statuses, countries and layer keys.
  */
 (function () {
@@ -263,28 +263,331 @@
     return L.layerGroup(parts);
   };
 
-  ccamap.addLayer = function (map, key, data, show) {
-    var group = L.geoJSON(data, {
-      style: function (f) { return f.properties._style; },
-      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, f.properties._style); },
-      onEachFeature: function (f, layer) {
-        var entry = { key: key, feature: f, layer: layer, group: null, visible: true };
-        layer.bindTooltip(function () { return el("span", null, displayName(f.properties)); },
-          { sticky: true });
-        layer.on("click", function () { ccamap.openCard(entry, null); });
-        layer.on("add", function () {
-          var node = layer.getElement && layer.getElement();
-          if (node) { node.removeAttribute("tabindex"); node.setAttribute("aria-hidden", "true"); }
-        });
-        ccamap.entries.push(entry);
+  /* ------------------------------------------------------------------ page data */
+
+  /* A layer arrives as one table (columns, rows) with styles, card data and compact geometry
+   * (ccamap.render.pagedata, ccamap.render.geometry): each coordinate is the difference from
+   * the previous one in units of 10^-precision degrees, x then y, written as zigzag varints of
+   * 5-bit chunks, one character a chunk (bit 5 set while more follow); a space starts the next
+   * part of a multi-line. A line simplified for lower zooms also lists, per zoom band, the
+   * indices of the vertices that band keeps ("" = as the next band). */
+  var CODE = (function () {
+    var a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    var table = new Int8Array(128).fill(-1);
+    for (var i = 0; i < a.length; i += 1) { table[a.charCodeAt(i)] = i; }
+    return table;
+  })();
+
+  // Return {xy: [x0, y0, x1, y1, ...], parts: [first vertex of each part]}. Values stay under
+  // 2^31 (deltas of degrees at 5 decimals), so 32-bit operations are exact.
+  function decode(text, scale) {
+    var xy = [], parts = [0], x = 0, y = 0, value = 0, shift = 0, odd = false;
+    for (var i = 0; i < text.length; i += 1) {
+      var ch = text.charCodeAt(i);
+      if (ch === 32) { parts.push(xy.length / 2); continue; }
+      var c = CODE[ch];
+      value |= (c & 31) << shift;
+      shift += 5;
+      if (c < 32) {
+        var d = (value >>> 1) ^ -(value & 1);
+        value = 0;
+        shift = 0;
+        if (odd) { y += d; xy.push(x / scale, y / scale); } else { x += d; }
+        odd = !odd;
       }
+    }
+    return { xy: xy, parts: parts };
+  }
+  ccamap.decode = decode;
+
+  function decodeIndices(text) {
+    var out = [], value = 0, shift = 0;
+    for (var i = 0; i < text.length; i += 1) {
+      var c = CODE[text.charCodeAt(i)];
+      value |= (c & 31) << shift;
+      shift += 5;
+      if (c < 32) {
+        out.push(out.length ? out[out.length - 1] + value + 1 : value);
+        value = 0;
+        shift = 0;
+      }
+    }
+    return out;
+  }
+  ccamap.decodeIndices = decodeIndices;
+
+  function fullShape(entry) {
+    if (!entry.shape) {
+      var g = entry.src.geometry[entry.row];
+      entry.shape = decode(typeof g === "string" ? g : g[g.length - 1], entry.src.scale);
+    }
+    return entry.shape;
+  }
+
+  // The band drawn at a zoom: the first whose last zoom is at or above it.
+  function bandAt(src, zoom) {
+    var bands = src.bands || [];
+    for (var b = 0; b < bands.length; b += 1) { if (zoom <= bands[b][1]) { return b; } }
+    return bands.length - 1;
+  }
+
+  // The band a line really stores for a zoom band (an empty band is the next one's), -1: full.
+  function storedBand(entry, band) {
+    var g = entry.src.geometry[entry.row];
+    if (typeof g === "string") { return -1; }
+    for (var b = band; b < g.length - 1; b += 1) { if (g[b]) { return b; } }
+    return -1;
+  }
+
+  function lineLatLngs(entry, stored) {
+    var shape = fullShape(entry), xy = shape.xy, parts = shape.parts, n = xy.length / 2;
+    var g = entry.src.geometry[entry.row];
+    var keep = stored < 0 ? null : decodeIndices(g[stored]);
+    var out = [];
+    for (var k = 0; k < parts.length; k += 1) {
+      var from = parts[k], to = k + 1 < parts.length ? parts[k + 1] : n, part = [];
+      if (keep === null) {
+        for (var j = from; j < to; j += 1) { part.push([xy[2 * j + 1], xy[2 * j]]); }
+      } else {
+        keep.forEach(function (v) { if (v >= from && v < to) { part.push([xy[2 * v + 1], xy[2 * v]]); } });
+      }
+      out.push(part);
+    }
+    return out.length === 1 ? out[0] : out;
+  }
+
+  // GeoJSON geometry of an entry at full detail (for "download what I see").
+  function geometryOf(entry) {
+    if (entry.latlng) { return { type: "Point", coordinates: [entry.latlng[1], entry.latlng[0]] }; }
+    var shape = fullShape(entry), xy = shape.xy, parts = shape.parts, n = xy.length / 2, lines = [];
+    for (var k = 0; k < parts.length; k += 1) {
+      var line = [], to = k + 1 < parts.length ? parts[k + 1] : n;
+      for (var j = parts[k]; j < to; j += 1) { line.push([xy[2 * j], xy[2 * j + 1]]); }
+      lines.push(line);
+    }
+    return lines.length === 1 ? { type: "LineString", coordinates: lines[0] }
+      : { type: "MultiLineString", coordinates: lines };
+  }
+
+  var CORE = ["id", "name", "name_zh", "name_ru", "status", "status_year", "start_year",
+    "completion_year", "countries"];
+
+  function canvasRenderer() {
+    return ccamap.canvas || (ccamap.canvas = L.canvas({ padding: 0.5, tolerance: 5 }));
+  }
+
+  ccamap.addLayer = function (map, key, data, show) {
+    var src = { key: key, geometry: data.geometry, bands: data.bands, scale: Math.pow(10, data.precision),
+      data: data, canvas: Boolean(data.canvas) };
+    var renderer = src.canvas ? canvasRenderer() : null;
+    var options = data.styles.map(function (st) {
+      return renderer ? Object.assign({}, st, { renderer: renderer }) : st;
     });
+    var points = data.kind === "point" ? decode(data.points || "", src.scale).xy : null;
+    var band = bandAt(src, map.getZoom() || 0);
+    var layers = [];
+    data.rows.forEach(function (row, i) {
+      var d = {};
+      data.columns.forEach(function (c, j) { d[c] = row[j]; });
+      var p = { layer: key, _first_year: data.first[i], _style: data.styles[data.style[i]],
+        _data: d, _km: data.km ? data.km[i] : undefined };
+      CORE.forEach(function (k) { p[k] = d[k] === undefined ? null : d[k]; });
+      var entry = { key: key, feature: { type: "Feature", properties: p }, layer: null, group: null,
+        visible: true, src: src, row: i, canvas: src.canvas };
+      Object.defineProperty(entry.feature, "geometry", { get: function () { return geometryOf(entry); } });
+      var layer;
+      if (points) {
+        entry.latlng = [points[2 * i + 1], points[2 * i]];
+        layer = L.circleMarker(entry.latlng, options[data.style[i]]);
+      } else {
+        entry.band = storedBand(entry, band);
+        layer = L.polyline(lineLatLngs(entry, entry.band), options[data.style[i]]);
+      }
+      entry.layer = layer;
+      layer.bindTooltip(function () { return el("span", null, displayName(p)); }, { sticky: true });
+      layer.on("click", function () { ccamap.openCard(entry, null); });
+      layer.on("add", function () {
+        var node = layer.getElement && layer.getElement();
+        if (node) { node.removeAttribute("tabindex"); node.setAttribute("aria-hidden", "true"); }
+      });
+      ccamap.entries.push(entry);
+      layers.push(layer);
+    });
+    var group = L.featureGroup(layers);
     ccamap.entries.forEach(function (e) { if (e.key === key) { e.group = group; } });
     ccamap.groups[key] = group;
     ccamap.map = map;
+    if (!points && data.bands) {
+      map.on("zoomend viewreset", function () { ccamap.setBand(key, bandAt(src, map.getZoom())); });
+    }
     if (show !== false) { group.addTo(map); }
     return group;
   };
+
+  // Draw a line layer's features at a zoom band's level of detail; return how many changed.
+  ccamap.setBand = function (key, band) {
+    var changed = 0;
+    ccamap.entries.forEach(function (e) {
+      if (e.key !== key || e.latlng) { return; }
+      var stored = storedBand(e, band);
+      if (stored !== e.band) {
+        e.band = stored;
+        e.layer.setLatLngs(lineLatLngs(e, stored));
+        changed += 1;
+      }
+    });
+    return changed;
+  };
+
+  /* ------------------------------------------------------------------ the card */
+
+  function capitalize(s) { s = String(s || ""); return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(); }
+
+  function commas(digits) { return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
+
+  // A value as ccamap.render.cards.format_value shows it: lists joined with "; ", whole
+  // numbers of integer columns as they are, other numbers with thousands separators.
+  function formatValue(v, integer) {
+    if (v === null || v === undefined || (typeof v === "number" && isNaN(v))) { return ""; }
+    if (Array.isArray(v)) { return v.map(function (x) { return formatValue(x, true); }).join("; "); }
+    if (typeof v === "boolean") { return v ? "True" : "False"; }
+    if (typeof v === "number") {
+      if (integer) { return String(Math.trunc(v)); }
+      var text = String(v);
+      var dot = text.indexOf(".");
+      return dot < 0 ? commas(text) : commas(text.slice(0, dot)) + text.slice(dot);
+    }
+    return String(v);
+  }
+
+  function append(parent, child) {
+    parent.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    return parent;
+  }
+
+  // The card of a feature, built with text nodes from the layer's table: the same card as
+  // ccamap.render.cards.card_html (tests compare the two), no HTML string involved.
+  function buildCard(entry) {
+    var data = entry.src.data, i = entry.row, d = entry.feature.properties._data;
+    var sources = ccamap.config.sources || {}, precision = ccamap.config.precision || {};
+    var ints = data.ints || [], refsOf = data.refs[i] || {}, claimRows = data.claims[i] || [];
+    var claims = {};
+    claimRows.forEach(function (c) { (claims[c[0]] = claims[c[0]] || []).push(c); });
+    var cited = [];
+    function cite(sid) { if (cited.indexOf(sid) < 0) { cited.push(sid); } }
+    (d.sources || []).forEach(cite);
+    (data.coords[i] || []).forEach(cite);
+    claimRows.forEach(function (c) { cite(c[3]); });
+    function has(obj, k) { return Object.prototype.hasOwnProperty.call(obj, k); }
+    function sups(node, sids) {
+      var nums = [];
+      sids.forEach(function (s) { var n = cited.indexOf(s) + 1; if (n && nums.indexOf(n) < 0) { nums.push(n); } });
+      nums.sort(function (a, b) { return a - b; }).forEach(function (n) {
+        node.appendChild(el("sup", "ccamap-ref", "[" + n + "]"));
+      });
+    }
+    function refs(node, name) { sups(node, has(refsOf, name) ? refsOf[name] : []); }
+    function also(node, names) {
+      var lines = [], byKey = {};
+      names.forEach(function (name) {
+        (has(claims, name) ? claims[name] : []).forEach(function (c) {
+          var k = JSON.stringify([c[1], c[2]]);
+          if (!has(byKey, k)) { byKey[k] = { text: c[1], year: c[2], same: [] }; lines.push(byKey[k]); }
+          byKey[k].same.push(c);
+        });
+      });
+      lines.forEach(function (line) {
+        var div = el("div", "ccamap-claim", "also reported: " + line.text + " ");
+        sups(div, line.same.map(function (c) { return c[3]; }));
+        if (line.year !== null && line.year !== undefined) { append(div, " (" + line.year + ")"); }
+        var notes = [];
+        line.same.forEach(function (c) { if (c[4] && notes.indexOf(c[4]) < 0) { notes.push(c[4]); } });
+        if (notes.length) {
+          append(div, " ");
+          div.appendChild(el("span", "ccamap-claim-note", "— " + notes.join("; ")));
+        }
+        node.appendChild(div);
+      });
+    }
+    var card = el("div", "ccamap-card");
+    card.setAttribute("data-id", d.id === null || d.id === undefined ? "" : String(d.id));
+    card.appendChild(el("h4", null, d.name === null || d.name === undefined ? "" : d.name));
+    var names = ["name_zh", "name_ru"].filter(function (k) { return d[k]; }).map(function (k) { return d[k]; });
+    if (names.length) { card.appendChild(el("div", "ccamap-names", names.join(" · "))); }
+    var status = el("div", "ccamap-status ccamap-status-" + (d.status || ""),
+      capitalize(d.status) + (d.status_year ? " " : ""));
+    if (d.status_year) {
+      status.appendChild(el("span", "ccamap-status-year", "(status as of " + formatValue(d.status_year, true) + ")"));
+    }
+    refs(status, "status");
+    also(status, ["status", "status_year"]);
+    card.appendChild(status);
+    card.appendChild(el("div", "ccamap-countries", (d.countries || []).map(function (c) {
+      return (ccamap.config.countries[c] || c) + " (" + c + ")";
+    }).join(" → ")));
+    card.appendChild(el("p", "ccamap-description", d.description === null || d.description === undefined ? "" : d.description));
+    var table = el("table", "ccamap-attrs"), tbody = el("tbody"), missing = [];
+    table.appendChild(tbody);
+    function row(title, td) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, title));
+      tr.appendChild(td);
+      tbody.appendChild(tr);
+    }
+    data.fields.forEach(function (f) {
+      var name = f[0], value = formatValue(d[name], f[2] === "int");
+      if (!value && !has(claims, name)) { missing.push(f[1]); return; }
+      var td = el("td");
+      if (!value) { td.appendChild(el("span", "ccamap-missing", "not reported")); }
+      else if (name === "route_error_km") { append(td, "drawing within ~" + value + " km of the real route"); }
+      else {
+        append(td, value + (name === "capacity" && d.capacity_unit ? " " + d.capacity_unit : ""));
+        if (name === "geometry_precision" && has(precision, value)) {
+          append(td, " ");
+          td.appendChild(el("span", "ccamap-hint", "(" + precision[value] + ")"));
+        }
+      }
+      refs(td, name);
+      also(td, [name]);
+      row(f[1], td);
+    });
+    data.extras.forEach(function (name) {
+      var value = formatValue(d[name], ints.indexOf(name) >= 0);
+      if (!value) { missing.push(name); return; }
+      row(name, el("td", null, value));
+    });
+    if (d.length_km !== null && d.length_km !== undefined) {
+      row("Drawn length (geodesic)", el("td", null, formatValue(d.length_km, false) + " km"));
+    }
+    var waypoints = Array.isArray(d.waypoints) ? d.waypoints.filter(function (w) {
+      return w !== null && String(w).trim();
+    }) : [];
+    if (waypoints.length) { row("Waypoints", el("td", null, waypoints.join("; "))); }
+    card.appendChild(table);
+    if (missing.length) { card.appendChild(el("p", "ccamap-missing", "not reported: " + missing.join(", "))); }
+    var box = el("div", "ccamap-sources"), list = el("ol");
+    box.appendChild(el("b", null, "Sources"));
+    cited.forEach(function (sid) {
+      var li = el("li");
+      if (has(sources, sid)) {
+        var s = sources[sid], meta = [s[1], s[2]].filter(Boolean).join(", ");
+        if (/^https?:\/\//.test(s[3])) {
+          var a = el("a", null, s[0]);
+          a.href = s[3];
+          a.target = "_blank";
+          a.rel = "noopener";
+          li.appendChild(a);
+        } else { append(li, s[0]); }
+        if (meta) { append(li, " — " + meta); }
+      } else { append(li, sid + " (unknown source)"); }
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    card.appendChild(box);
+    card.appendChild(el("div", "ccamap-id", entry.key + " / " + (d.id === null || d.id === undefined ? "" : d.id)));
+    return card;
+  }
+  ccamap.buildCard = buildCard;
 
   /* ------------------------------------------------------------------ filtering */
 
@@ -364,7 +667,9 @@
       var style = e.feature.properties._style || {};
       if (!style.haloKm || !e.visible || !map.hasLayer(e.group) || !e.layer.getLatLngs) { return; }
       var lat = e.layer.getBounds().getCenter().lat;
+      if (e.canvas && !halo.canvas) { halo.canvas = L.canvas({ pane: "ccamap-halos" }); }
       L.polyline(e.layer.getLatLngs(), {
+        renderer: e.canvas ? halo.canvas : undefined,
         pane: "ccamap-halos", interactive: false, className: "ccamap-halo",
         color: style.color, opacity: 0.2, lineCap: "round", lineJoin: "round",
         weight: Math.max(1, 2 * style.haloKm * 1000 / metresPerPixel(map, lat))
@@ -397,7 +702,8 @@
       if (r < best) { best = r; }
     });
     if (best === 9) {
-      var aliases = [d.name_a, d.name_b].concat(d.waypoints || []).filter(Boolean).map(lower);
+      var named = Array.isArray(d.waypoints) ? d.waypoints : [];  // a number: unnamed ones
+      var aliases = [d.name_a, d.name_b].concat(named).filter(Boolean).map(lower);
       if (aliases.some(function (a) { return a.indexOf(q) >= 0; })) { best = 4; }
       else if (lower(d.description).indexOf(q) >= 0) { best = 5; }
     }
@@ -466,9 +772,8 @@
     if (ccamap.selected && ccamap.selected !== entry) { unhighlight(ccamap.selected); }
     ccamap.selected = entry;
     ccamap.opener = opener || ccamap.opener || document.activeElement;
-    // _card is built by ccamap.render from escaped text only.
-    body.innerHTML = entry.feature.properties._card;
-    var card = body.querySelector(".ccamap-card");
+    body.textContent = "";
+    var card = body.appendChild(buildCard(entry));
     if (card) {
       card.setAttribute("data-status", entry.feature.properties.status || "");
       translateCard(card);
@@ -632,6 +937,9 @@
       var p = e.feature.properties, props = {};
       var d = p._data || {};
       Object.keys(d).forEach(function (k) { props[k] = d[k]; });
+      if (typeof props.waypoints === "number") {  // that many unnamed waypoints
+        props.waypoints = new Array(props.waypoints).fill("");
+      }
       props.layer = e.key;
       props.sources = (d.sources || []).map(function (sid) {
         var s = Object.prototype.hasOwnProperty.call(sources, sid) ? sources[sid] : null;

@@ -1,0 +1,258 @@
+"""Rendering joined layers as Folium maps (the overview and one page per layer) and the table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import branca.element
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+from jinja2 import Template
+
+from ccamap.basemap import country_labels, places_for_display
+from ccamap.layers import LAYERS
+from ccamap.render.cards import format_value
+from ccamap.render.chrome import chrome_html, legend_html, runtime_config
+from ccamap.render.elements import (
+    _FIGURE_TEMPLATE,
+    _FitBounds,
+    _LayerControl,
+    _Map,
+    _Raw,
+    _SafeMacro,
+    _TileLayer,
+    asset,
+    escape,
+    leaflet_assets,
+)
+from ccamap.render.pagedata import cited_sources, layer_geojson
+
+__all__ = ["outlines_for_display", "outlines_frame", "page_json", "render_map", "render_table"]
+
+
+def page_json(data: Any) -> str:
+    r"""Return ``data`` as compact JSON that is safe inside a ``<script>`` element.
+
+    ``<``, ``>``, ``&`` and ``'`` are written as ``\u`` escapes (as Jinja's ``tojson`` does),
+    so no value can close the script or open a comment; the text is inserted by a macro, never
+    compiled as a template (:class:`ccamap.render.elements._SafeMacro`).
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("'", "\\u0027").replace("\u2028", "\\u2028")
+            .replace("\u2029", "\\u2029"))
+
+
+class _DataLayer(folium.map.Layer, _SafeMacro):
+    """One ccamap layer: page data (:func:`layer_geojson`) drawn by ``assets/ccamap.js``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = ccamap.addLayer({{ this._parent.get_name() }},
+            {{ this.key|tojson }}, {{ this.json_text }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, key: str, title: str, data: dict[str, Any], *, show: bool = True) -> None:
+        super().__init__(name=escape(title), overlay=True, control=True, show=show)
+        self._name = "CcamapLayer"
+        self.key = key
+        self.json_text = page_json(data)
+
+class _Outlines(folium.map.Layer, _SafeMacro):
+    """The offline vector basemap: country outlines from Natural Earth."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = ccamap.addOutlines({{ this._parent.get_name() }},
+            {{ this.data|tojson }}, {{ this.extra|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+        super().__init__(name="Country outlines (offline)", overlay=False, control=True,
+                         show=True)
+        self._name = "CcamapOutlines"
+        self.data = data
+        self.extra = extra or {}
+
+
+class _Runtime(_SafeMacro):
+    """Configures the runtime and adds the filter panel and controls (added last)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        ccamap.configure({{ this.config|tojson }});
+        ccamap.addControls({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "CcamapRuntime"
+        self.config = config
+
+
+
+def render_map(
+    layers: dict[str, gpd.GeoDataFrame],
+    sources: pd.DataFrame,
+    *,
+    title: str = "ccamap",
+    offline: bool = True,
+    cdn: bool = False,
+    outlines: dict[str, Any] | None = None,
+    basemap: dict[str, Any] | None = None,
+    prepared: dict[str, dict[str, Any]] | None = None,
+    site: bool = False,
+) -> folium.Map:
+    """Return a Folium map of the given joined layers.
+
+    Parameters
+    ----------
+    layers
+        Joined GeoDataFrames by layer name (from :func:`ccamap.join.join_layer`).
+    sources
+        The sources table, indexed by id.
+    title
+        The page title.
+    offline
+        Inline Leaflet and every other asset (the default): the page needs no network.
+    cdn
+        Link Leaflet from its CDN instead (a smaller page that needs the network).
+    outlines
+        A GeoJSON FeatureCollection of country outlines for the vector basemap (see
+        :func:`outlines_for_display`); without it, only online tile layers are offered.
+    basemap
+        Place names and water for the offline basemap: ``{"water": FeatureCollection}``;
+        towns (GeoNames) and country labels are added whenever ``outlines`` are given.
+    prepared
+        :func:`layer_geojson` of some layers, already computed (a build draws each layer on two
+        maps and prepares it once).
+    site
+        The page is part of a built site: link the table and the per-layer exports.
+
+    Returns
+    -------
+    folium.Map
+        With one toggleable layer per entry, a legend, tooltips, cards in a side panel, filters
+        by status, country and year, search, scale bar, full screen, mini-map and measuring.
+    """
+    m = _Map(location=None, zoom_start=4, tiles=None, control_scale=True)
+    m.default_js = []
+    m.default_css = []
+    root = m.get_root()
+    assert isinstance(root, branca.element.Figure)
+    root._template = _FIGURE_TEMPLATE
+    js, css = leaflet_assets(offline=offline and not cdn)
+    root.header.add_child(_Raw(f"<title>{escape(title)}</title>"), name="title")
+    root.header.add_child(_Raw(css), name="leaflet_css")
+    root.header.add_child(_Raw(js), name="leaflet_js")
+    root.header.add_child(_Raw(f"<style>{asset('ccamap.css')}</style>"), name="ccamap_css")
+    root.header.add_child(_Raw(f"<script>{asset('ccamap.js')}</script>"), name="ccamap_js")
+    root.html.add_child(_Raw(chrome_html(title, sources, site=site)), name="ccamap_chrome")
+    if outlines is not None:
+        extra = dict(basemap or {})
+        extra.update(places=places_for_display(), countries=country_labels(outlines))
+        _Outlines(outlines, extra).add_to(m)
+    _TileLayer("OpenStreetMap", name="OpenStreetMap (online)", control=True,
+                     show=outlines is None).add_to(m)
+    _TileLayer(
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        attr="&copy; OpenStreetMap contributors &copy; CARTO", name="CARTO Light (online)",
+        control=True, show=False, subdomains="abcd",
+    ).add_to(m)
+    bounds: list[float] | None = None
+    countries = outlines_frame(outlines)
+    cited: set[str] = set()
+    for name, gdf in layers.items():
+        layer = LAYERS[name]
+        data = (prepared or {}).get(name) or layer_geojson(gdf, layer, sources,
+                                                           countries=countries)
+        cited |= cited_sources(data)
+        _DataLayer(name, layer.title, data).add_to(m)
+        if len(gdf):
+            b = [float(v) for v in gdf.total_bounds]
+            bounds = b if bounds is None else [min(bounds[0], b[0]), min(bounds[1], b[1]),
+                                               max(bounds[2], b[2]), max(bounds[3], b[3])]
+    root.html.add_child(_Raw(legend_html(layers)), name="ccamap_legend")
+    _LayerControl(collapsed=True).add_to(m)
+    if bounds is not None:
+        fit = _FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+        fit.options["animate"] = False  # done before a link's view or card is restored
+        m.add_child(fit)
+    _Runtime(runtime_config(layers, sources, cited)).add_to(m)
+    return m
+
+
+def outlines_for_display(boundaries: gpd.GeoDataFrame, tolerance: float = 0.05) -> dict[str, Any]:
+    """Simplify country outlines for the basemap (shared borders stay shared)."""
+    geoms = shapely.coverage_simplify(boundaries.geometry.values, tolerance)
+    geoms = shapely.set_precision(geoms, tolerance / 5)
+    out = gpd.GeoDataFrame({"iso3": boundaries["iso3"].to_numpy()}, geometry=geoms,
+                           crs="EPSG:4326")
+    out = out[~out.geometry.is_empty]
+    return json.loads(out.to_json(drop_id=True))
+
+
+def outlines_frame(outlines: dict[str, Any] | None) -> gpd.GeoDataFrame | None:
+    """Return the basemap's outlines as a GeoDataFrame (``iso3``, geometry), for km per country."""
+    if not outlines or not outlines.get("features"):
+        return None
+    return gpd.GeoDataFrame.from_features(outlines["features"], crs="EPSG:4326")
+
+
+_TABLE_COLUMNS = (
+    ("layer", "Layer"), ("name", "Name"), ("name_zh", "中文"), ("name_ru", "Русский"),
+    ("countries", "Countries"), ("status", "Status"), ("status_year", "Status year"),
+    ("start_year", "Start"), ("completion_year", "Completion"), ("capacity", "Capacity"),
+    ("length_km", "Length (km, drawn)"), ("geometry_precision", "Precision"),
+    ("sources", "Sources"),
+)
+
+
+def render_table(layers: dict[str, gpd.GeoDataFrame], *, map_page: str = "index.html") -> str:
+    """Return ``table.html``: every feature in a sortable table linked to its place on the map."""
+    rows = []
+    for name, gdf in layers.items():
+        for rec in gdf.drop(columns="geometry").to_dict("records"):
+            cells = []
+            for key, _ in _TABLE_COLUMNS:
+                value = rec.get(key)
+                if key == "layer":
+                    value = LAYERS[name].title
+                if key == "capacity" and value is not None:
+                    value = f"{format_value(value)} {rec.get('capacity_unit') or ''}".strip()
+                if key == "sources":
+                    value = len(value or [])
+                text = escape(format_value(value, integer=key.endswith("year")))
+                sort = escape(str(value)) if isinstance(value, int | float) else text
+                if key == "name":
+                    href = f"{map_page}#id={escape(rec['id'])}"
+                    text = f'<a href="{href}">{text}</a>'
+                cells.append(f'<td data-sort="{sort}">{text}</td>')
+            rows.append(f'<tr data-id="{escape(rec["id"])}">{"".join(cells)}</tr>')
+    head = "".join(f'<th data-col="{i}" tabindex="0">{escape(label)}</th>'
+                   for i, (_, label) in enumerate(_TABLE_COLUMNS))
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>ccamap — table of every feature</title>"
+        f"<style>{asset('table.css')}</style></head><body>"
+        f'<h1>ccamap: every feature</h1><p><a href="{map_page}">Back to the map</a> · '
+        "click a column heading to sort</p>"
+        f'<main><table id="ccamap-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></main>"
+        "<footer><p>Data: CC BY 4.0, ccamap contributors; facts © the cited sources. "
+        "Code: MIT.</p></footer>"
+        f"<script>{asset('table.js')}</script></body></html>\n"
+    )

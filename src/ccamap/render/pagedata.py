@@ -1,0 +1,178 @@
+"""The data a map page carries for one layer: one attribute table, styles, compact geometry.
+
+:func:`layer_geojson` returns, per layer, the attribute table once (``columns`` and ``rows``),
+the distinct styles and each feature's style number, what the card needs besides the attributes
+(:func:`ccamap.render.cards.card_extras`), km per country of lines, and the geometry encoded by
+:mod:`ccamap.render.geometry` (lines at every zoom band). ``assets/ccamap.js`` draws it, on a
+canvas when the layer is large (:data:`CANVAS_MIN_FEATURES`, :data:`CANVAS_MIN_VERTICES`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from ccamap.layers import Layer
+from ccamap.render.cards import CARD_SKIP, card_extras
+from ccamap.render.geometry import PRECISION, encode_line_bands, encode_points, lod_bands
+from ccamap.style import feature_style
+
+__all__ = ["CANVAS_MIN_FEATURES", "CANVAS_MIN_VERTICES", "cited_sources", "first_year",
+           "km_by_country", "layer_geojson"]
+
+#: A layer of at least this many features, or vertices, is drawn on a canvas, not as SVG.
+CANVAS_MIN_FEATURES = 1000
+CANVAS_MIN_VERTICES = 50_000
+#: Record keys the page never carries (the layer is the table's; coordinate sources are
+#: summarised for the card).
+_NOT_CARRIED = ("layer", "coordinate_sources")
+# TODO(geo.py): use ccamap.geo's Geod helpers once engine-validate adds them.
+_GEOD = Geod(ellps="WGS84")
+
+
+def first_year(record: dict[str, Any]) -> int | None:
+    """Return the year from which the year slider shows a feature (``None``: always shown).
+
+    The earliest of its construction start, completion and opening years; without those, the
+    status year of a feature that is built or being built (it existed by then). Features with
+    no such date are undated and stay visible at every year.
+    """
+    years = [record.get(k) for k in ("start_year", "completion_year", "opened_year")]
+    known = [int(y) for y in years if y is not None]
+    if known:
+        return min(known)
+    built = ("construction", "operating", "mothballed", "retired")
+    if record.get("status") in built and record.get("status_year") is not None:
+        return int(record["status_year"])
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """Return a JSON value (numbers stay numbers, lists stay lists, NaN is ``None``)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def km_by_country(geometry: Any, countries: gpd.GeoDataFrame | None) -> dict[str, float]:
+    """Return the geodesic length in km of a line inside each country outline it crosses."""
+    return _km_by_country([geometry], countries)[0]
+
+
+def _km_by_country(geoms: list[Any], countries: gpd.GeoDataFrame | None
+                   ) -> list[dict[str, float]]:
+    """:func:`km_by_country` of many lines, pairing lines and outlines with an STRtree."""
+    out: list[dict[str, float]] = [{} for _ in geoms]
+    if countries is None or not len(geoms):
+        return out
+    lines = np.asarray(geoms, dtype=object)
+    is_line = np.array([g is not None and "Line" in g.geom_type for g in lines], dtype=bool)
+    outlines = countries.geometry.to_numpy()
+    codes = [str(c) for c in countries["iso3"]]
+    tree = shapely.STRtree([g if ok else None for g, ok in zip(lines, is_line, strict=True)])
+    country_i, line_i = tree.query(outlines, predicate="intersects")
+    order = np.lexsort((country_i, line_i))  # by line, then by country, as the outlines' order
+    country_i, line_i = country_i[order], line_i[order]
+    parts = shapely.intersection(outlines[country_i], lines[line_i])
+    for c, i, part in zip(country_i.tolist(), line_i.tolist(), parts, strict=True):
+        km = _GEOD.geometry_length(part) / 1000
+        if km >= 0.5:
+            out[i][codes[c]] = round(km, 1)
+    return out
+
+
+def _row(record: dict[str, Any], columns: list[str]) -> list[Any]:
+    row = []
+    for key in columns:
+        value = _plain(record.get(key))
+        if key == "waypoints" and isinstance(value, list) and value and \
+                not any(v is not None and str(v).strip() for v in value):
+            value = len(value)  # unnamed waypoints (``ccamap import``): their number only
+        row.append(value)
+    return row
+
+
+def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
+                  countries: gpd.GeoDataFrame | None = None) -> dict[str, Any]:
+    """Return a layer as the page data the map runtime (``assets/ccamap.js``) draws.
+
+    Parameters
+    ----------
+    gdf
+        The joined layer.
+    layer
+        Its layer.
+    sources
+        The sources table, indexed by id (for the claims on each feature).
+    countries
+        Country outlines with an ``iso3`` column: the km of each line in each country, for the
+        statistics strip.
+
+    Returns
+    -------
+    dict
+        ``columns``, ``rows`` (the attributes, for the card, search and "download what I see";
+        a ``waypoints`` cell of only unnamed waypoints is their number), ``ints`` (columns of
+        whole numbers), ``fields`` and ``extras`` (the card's rows), ``styles`` and ``style``,
+        ``first`` (:func:`first_year`), ``refs``, ``claims`` and ``coords`` (the card's
+        sources), ``km``, ``kind`` (``line`` or ``point``), ``geometry`` (lines: per feature, the
+        full text or the bands and the full text) or ``points`` (one text), ``bands``,
+        ``precision`` and ``canvas``.
+    """
+    records = [{k: (None if isinstance(v, float) and math.isnan(v) else v)
+                for k, v in r.items()} for r in gdf.drop(columns="geometry").to_dict("records")]
+    columns = [c for c in gdf.columns if c != "geometry" and c not in _NOT_CARRIED]
+    geoms = gdf.geometry.to_numpy()
+    styles: dict[str, int] = {}
+    style_of = []
+    for record in records:
+        key = json.dumps(feature_style(record, layer), sort_keys=True)
+        style_of.append(styles.setdefault(key, len(styles)))
+    extras = [card_extras(r, layer, sources) for r in records]
+    internal = {*layer.columns, "waypoints", "coordinate_sources", "layer", "length_km"}
+    vertices = int(shapely.get_num_coordinates(geoms).sum()) if len(geoms) else 0
+    data: dict[str, Any] = {
+        "kind": "line" if layer.is_line else "point",
+        "columns": columns,
+        "ints": [c for c in columns if any(isinstance(r.get(c), int | np.integer)
+                                           and not isinstance(r.get(c), bool) for r in records)],
+        "rows": [_row(r, columns) for r in records],
+        "fields": [[f.name, f.title, f.kind] for f in layer.all_fields
+                   if f.name not in CARD_SKIP and f.name != "capacity_unit"],
+        "extras": [c for c in columns if c not in internal],
+        "styles": [json.loads(k) for k in styles],
+        "style": style_of,
+        "first": [first_year(r) for r in records],
+        "refs": [e[0] for e in extras],
+        "claims": [e[1] for e in extras],
+        "coords": [e[2] for e in extras],
+        "precision": PRECISION,
+        "canvas": len(records) >= CANVAS_MIN_FEATURES or vertices >= CANVAS_MIN_VERTICES,
+    }
+    if layer.is_line:
+        data["km"] = _km_by_country(list(geoms), countries)
+        data["bands"] = [[b.min_zoom, b.max_zoom] for b in lod_bands()]
+        data["geometry"] = encode_line_bands(geoms)
+    else:
+        data["points"] = encode_points(geoms)
+    return data
+
+
+def cited_sources(data: dict[str, Any]) -> set[str]:
+    """Return the ids of every source a layer's cards cite (attributes, coordinates, claims)."""
+    at = data["columns"].index("sources") if "sources" in data["columns"] else None
+    cited = {str(s) for row in data["rows"] for s in ((row[at] or []) if at is not None else [])}
+    cited.update(s for ids in data["coords"] if ids for s in ids)
+    cited.update(c[3] for claims in data["claims"] if claims for c in claims)
+    return cited
