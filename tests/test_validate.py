@@ -182,3 +182,21 @@ def test_locality_point_must_name_its_place():
     # the same unnamed point is not a locality error when it claims another precision
     report = _check_point("site-d", feature("site-d", POINT, waypoints=[""]), "approximate")
     assert "locality-place" not in report.codes()
+
+
+def test_progress_is_told_of_every_step(geodata):
+    calls = []
+    validate(geodata, progress=lambda stage, done, total: calls.append((stage, done, total)))
+    stages = [c[0] for c in calls]
+    assert stages[0] == "sources"
+    assert "railways: geometry" in stages and "railways: join" in stages
+    done = [c[1] for c in calls]
+    assert done == sorted(set(done)) and done[0] == 1  # one step at a time
+    assert calls[-1][1] == calls[-1][2]
+
+
+def test_layer_specific_rules_come_from_the_registry():
+    assert LAYERS["border_ports"].sides == ("country_a", "country_b")
+    assert LAYERS["railways"].crossing_ports is not None
+    assert {n for n, layer in LAYERS.items() if layer.accuracy_field} == {
+        n for n, layer in LAYERS.items() if layer.is_line}

@@ -9,12 +9,37 @@ A small API for notebooks and scripts::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ccamap.errors import CcamapError, ExportError, LoadError, UsageError, ValidationError
 from ccamap.layers import LAYERS, get_layer, layer_names
-from ccamap.pipeline import build, export, load, load_layer
-from ccamap.render import render_map
 from ccamap.report import Problem, Report
 from ccamap.validate import validate
+
+if TYPE_CHECKING:
+    from ccamap.pipeline import build, export, load, load_layer
+    from ccamap.render import render_map
+
+#: Names loaded on first use, so that ``ccamap validate`` (and any script that only validates)
+#: does not import folium and the rendering stack (PEP 562). ``validate`` is bound eagerly: it
+#: shares its name with the ``ccamap.validate`` package.
+_LAZY = {
+    "build": "ccamap.pipeline",
+    "export": "ccamap.pipeline",
+    "load": "ccamap.pipeline",
+    "load_layer": "ccamap.pipeline",
+    "render_map": "ccamap.render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ccamap' has no attribute {name!r}")
+
 
 __all__ = [
     "LAYERS",

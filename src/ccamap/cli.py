@@ -224,7 +224,8 @@ def validate(
                 _say(err_console, f"fixed {len(fixed.changed)} files; backup in {fixed.backup}")
             else:
                 err_console.print("nothing to fix")
-        report, inputs, _ = validate_data(geodata)
+        with _progress("Validating") as progress:
+            report, inputs, _ = validate_data(geodata, progress=progress)
     except CcamapError as exc:
         _fail(exc)
     except OSError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ccamap.validate import Report
+    from ccamap.report import Report
 
 __all__ = ["CcamapError", "ExportError", "LoadError", "UnsafeOutputError", "UnsafeSourceError",
            "UsageError", "ValidationError"]

@@ -1,18 +1,11 @@
 """``ccamap validate --fix``: the repairs validation announces, written back to ``geodata/``.
 
-Only these repairs are made, each one reported:
-
-========================  ================================================================
-repair                    what changes
-========================  ================================================================
-``utf8-bom``              the UTF-8 byte-order mark is removed (every layer file,
-                          ``sources.csv``, ``catalogue.csv``)
-``duplicate-vertex``      repeated consecutive vertices of a line are removed, with their
-                          ``waypoints`` and ``coordinate_sources`` entries
-``coordinate-precision``  coordinates are rounded to ``settings.COORDINATE_PRECISION``
-                          decimals (not where that would collapse a line)
-``key-whitespace``        whitespace around an ``id`` (GeoJSON and attribute table) is removed
-========================  ================================================================
+Only these repairs are made, each one reported with its rule of :mod:`ccamap.rules`:
+``utf8-bom`` (the byte-order mark removed from every layer file, ``sources.csv`` and
+``catalogue.csv``), ``duplicate-vertex`` (repeated consecutive vertices of a line removed, with
+their ``waypoints`` and ``coordinate_sources`` entries), ``coordinate-precision`` (coordinates
+rounded to ``settings.COORDINATE_PRECISION`` decimals, not where that would collapse a line) and
+``key-whitespace`` (whitespace around an ``id`` removed, in GeoJSON and attribute tables).
 
 Nothing else is touched: a file that cannot be read is left alone and reported, and so is a
 GeoJSON file holding a number too large for a float (``1e400``), which would be written back as
@@ -30,10 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import csv
 import datetime as _dt
 import difflib
-import io as _io
 import json
 import math
 import os
@@ -45,10 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ccamap import settings
+from ccamap import rules, settings
 from ccamap.errors import CcamapError, LoadError
 from ccamap.io import atomic_write, read_attribute_table, read_json
 from ccamap.layers import LAYERS
+from ccamap.layout import csv_rows as _csv_rows
+from ccamap.layout import dump_csv_like, dump_json_like
 from ccamap.report import Report
 
 __all__ = ["BACKUP_DIR", "FixResult", "dump_csv_like", "dump_json_like", "fix", "replace_files"]
@@ -78,54 +71,6 @@ class FixResult:
     backup: Path | None = None
     diff: str = ""
     report: Report = field(default_factory=Report)
-
-
-# --------------------------------------------------------------------------- layout-keeping dumps
-
-
-def dump_json_like(original: str, doc: Any) -> str:
-    """Serialise ``doc`` in the layout of ``original`` (indentation, escaping, final newline).
-
-    The layout is the first of the usual ``json.dumps`` styles that reproduces ``original``
-    exactly from its own parsed content; if none does, one-space indentation (the layout of
-    the bundled data) is used.
-    """
-    body = original.removeprefix("\ufeff")
-    trail = "\n" if body.endswith("\n") else ""
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = None
-    styles: list[dict[str, Any]] = [
-        {"indent": indent, "ensure_ascii": ascii_only}
-        for indent in (1, 2, 4, "\t", None) for ascii_only in (False, True)
-    ] + [{"indent": None, "ensure_ascii": a, "separators": (",", ":")} for a in (False, True)]
-    for style in styles:
-        if parsed is not None and json.dumps(parsed, **style) + trail == body:
-            return json.dumps(doc, **style) + trail
-    return json.dumps(doc, indent=1, ensure_ascii=False) + trail
-
-
-def dump_csv_like(original: str, rows: list[list[str]]) -> str:
-    """Write ``rows`` as CSV with the line ending and quoting of ``original``."""
-    body = original.removeprefix("\ufeff")
-    ending = "\r\n" if "\r\n" in body else "\n"
-    trail = body.endswith(("\n", "\r"))
-    for quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC):
-        if _csv_text(_csv_rows(body), ending, quoting, trail) == body:
-            return _csv_text(rows, ending, quoting, trail)
-    return _csv_text(rows, ending, csv.QUOTE_MINIMAL, trail=True)
-
-
-def _csv_rows(text: str) -> list[list[str]]:
-    return list(csv.reader(_io.StringIO(text, newline=""), strict=True))
-
-
-def _csv_text(rows: list[list[str]], ending: str, quoting: int, trail: bool) -> str:
-    buf = _io.StringIO()
-    csv.writer(buf, lineterminator=ending, quoting=quoting).writerows(rows)  # type: ignore[arg-type]
-    text = buf.getvalue()
-    return text if trail else text.removesuffix(ending)
 
 
 # --------------------------------------------------------------------------- repairs
@@ -162,8 +107,9 @@ def _fix_line(geom: dict[str, Any], props: dict[str, Any], fid: str, file: str,
         return  # malformed: validation reports it, fix does not guess
     rounded = [_round_coords(p, decimals) for p in parts]
     if rounded != parts and all(len({tuple(q[:2]) for q in p}) >= 2 for p in rounded):
-        report.warning(file, fid, "geometry", "coordinate-precision",
-                       f"at most {decimals} decimals", "more", "coordinates rounded")
+        report.add(rules.COORDINATE_PRECISION, file=file, feature_id=fid, field="geometry",
+                   expected=f"at most {decimals} decimals", found="more",
+                   message="coordinates rounded")
         parts = rounded
     n_vertices = sum(len(p) for p in parts)
     kept_parts: list[list[Any]] = []
@@ -179,8 +125,9 @@ def _fix_line(geom: dict[str, Any], props: dict[str, Any], fid: str, file: str,
     if not all(keep):
         if any(len({tuple(q) for q in p}) < 2 for p in kept_parts):
             return  # a degenerate line stays an error; never turned into something else
-        report.warning(file, fid, "geometry", "duplicate-vertex", "distinct consecutive "
-                       "vertices", f"{keep.count(False)} repeated", "repeated vertices removed")
+        report.add(rules.DUPLICATE_VERTEX, file=file, feature_id=fid, field="geometry",
+                   expected="distinct consecutive " "vertices",
+                   found=f"{keep.count(False)} repeated", message="repeated vertices removed")
         parts = kept_parts
         for key in ("waypoints", "coordinate_sources"):
             values = props.get(key)
@@ -196,8 +143,9 @@ def _fix_point(geom: dict[str, Any], fid: str, file: str, decimals: int,
         return
     rounded = _round_coords(coords, decimals)
     if rounded != coords:
-        report.warning(file, fid, "geometry", "coordinate-precision",
-                       f"at most {decimals} decimals", "more", "coordinates rounded")
+        report.add(rules.COORDINATE_PRECISION, file=file, feature_id=fid, field="geometry",
+                   expected=f"at most {decimals} decimals", found="more",
+                   message="coordinates rounded")
         geom["coordinates"] = rounded
 
 
@@ -263,8 +211,9 @@ def _fix_geojson(path: Path, text: str, report: Report) -> tuple[str, Any]:
             value = holder.get("id")
             if isinstance(value, str) and value.strip() and value != value.strip():
                 holder["id"] = value.strip()
-                report.warning(path, value.strip(), "id", "key-whitespace", repr(value.strip()),
-                               repr(value), "whitespace removed around the id")
+                report.add(rules.KEY_WHITESPACE, file=path, feature_id=value.strip(), field="id",
+                           expected=repr(value.strip()), found=repr(value),
+                           message="whitespace removed around the id")
         geom = feat.get("geometry")
         if isinstance(geom, dict):
             label = label.strip()
@@ -283,9 +232,9 @@ def _fix_csv(path: Path, text: str, report: Report) -> tuple[str, Any]:
     changed = False
     for row in rows[1:]:
         if len(row) > col and row[col].strip() and row[col] != row[col].strip():
-            report.warning(path, row[col].strip(), "id", "key-whitespace",
-                           repr(row[col].strip()), repr(row[col]),
-                           "whitespace removed around the id")
+            report.add(rules.KEY_WHITESPACE, file=path, feature_id=row[col].strip(), field="id",
+                       expected=repr(row[col].strip()), found=repr(row[col]),
+                       message="whitespace removed around the id")
             row[col] = row[col].strip()
             changed = True
     return (dump_csv_like(text, rows) if changed else text), rows
@@ -314,8 +263,8 @@ def _plan(geodata: Path, report: Report) -> dict[Path, _Change]:
         try:
             old = path.read_bytes()
         except OSError as exc:
-            report.error(path, "", "", "unreadable", "a readable file", str(exc.strerror),
-                         "cannot read the file: left unchanged")
+            report.add(rules.UNREADABLE, file=path, expected="a readable file",
+                       found=str(exc.strerror), message="cannot read the file: left unchanged")
             continue
         check = Report()
         try:  # fix only what reads cleanly apart from the announced repairs
@@ -324,14 +273,14 @@ def _plan(geodata: Path, report: Report) -> dict[Path, _Change]:
             else:
                 read_attribute_table(path, report=check)
         except LoadError as exc:
-            report.error(exc.path, "", "", exc.code, exc.expected, exc.found,
-                         "cannot read the file: left unchanged")
+            report.add(rules.rule(exc.code), file=exc.path, expected=exc.expected, found=exc.found,
+                       message="cannot read the file: left unchanged")
             continue
         text = old.decode("utf-8-sig")
         repairs = Report()
         if old.startswith(_BOM):
-            repairs.warning(path, "", "", "utf8-bom", "UTF-8 without BOM", "a UTF-8 BOM",
-                            "byte-order mark removed")
+            repairs.add(rules.UTF8_BOM, file=path, expected="UTF-8 without BOM",
+                        found="a UTF-8 BOM", message="byte-order mark removed")
         try:
             if path.suffix == ".geojson":
                 text, content = _fix_geojson(path, text, repairs)
@@ -340,10 +289,11 @@ def _plan(geodata: Path, report: Report) -> dict[Path, _Change]:
             else:
                 content = _csv_rows(text)
         except _Unwritable as exc:
-            report.error(path, exc.feature_id, exc.member, "number-range",
-                         "numbers a 64-bit float holds (up to about 1.8e308)", exc.found,
-                         "it would be written back as Infinity, which no reader accepts: "
-                         "file left unchanged")
+            report.add(rules.NUMBER_RANGE, file=path, feature_id=exc.feature_id, field=exc.member,
+                       expected="numbers a 64-bit float holds (up to about 1.8e308)",
+                       found=exc.found,
+                       message=("it would be written back as Infinity, which no "
+                                "reader accepts: file left unchanged"))
             continue
         report.extend(repairs)
         new = text.removeprefix("\ufeff").encode("utf-8")

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import pandas as pd
-from pyproj import Geod
 
+from ccamap.geo import geodesic_length_km
 from ccamap.report import Report
-from ccamap.validate import LayerInput
+from ccamap.validate.inputs import LayerInput
 
 __all__ = ["geodesic_length_km", "join_layer"]
-
-_GEOD = Geod(ellps="WGS84")
-
-
-def geodesic_length_km(geometries: gpd.GeoSeries) -> pd.Series:
-    """Return the geodesic length of each geometry on the WGS84 ellipsoid, in km.
-
-    Parameters
-    ----------
-    geometries
-        Geometries in EPSG:4326.
-    """
-    if geometries.crs is not None and not geometries.crs.equals("EPSG:4326"):
-        geometries = geometries.to_crs("EPSG:4326")
-    lengths = [_GEOD.geometry_length(g) / 1000.0 for g in geometries]
-    return pd.Series(lengths, index=geometries.index, dtype=float).round(1)
 
 
 def join_layer(inp: LayerInput, report: Report | None = None) -> gpd.GeoDataFrame:

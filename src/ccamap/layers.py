@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ccamap.errors import UsageError
+
 __all__ = [
     "COMMON_FIELDS",
     "LAYERS",
@@ -13,6 +15,7 @@ __all__ = [
     "ROUTE_ERROR",
     "STATUSES",
     "STATUS_STYLE",
+    "CrossingPorts",
     "Field",
     "Layer",
     "get_layer",
@@ -129,6 +132,28 @@ STATUS_STYLE: dict[str, dict[str, str | float | None]] = {
 
 
 @dataclass(frozen=True)
+class CrossingPorts:
+    """Where a line layer must have a port at each land border it crosses.
+
+    Parameters
+    ----------
+    layer
+        The layer of ports (it declares its :attr:`Layer.sides`).
+    field
+        The ports' field listing what crosses there (``modes``).
+    value
+        The value of ``field`` a port needs (``rail``).
+    noun
+        What one feature of the line layer is called in messages (``railway``).
+    """
+
+    layer: str
+    field: str
+    value: str
+    noun: str
+
+
+@dataclass(frozen=True)
 class Layer:
     """One layer of the map.
 
@@ -150,6 +175,15 @@ class Layer:
         Colour of each value of ``category_field``.
     size_field
         A numeric field that sizes point symbols (area proportional to the value).
+    accuracy_field
+        A field every record must fill (``route-error``): the estimated maximum distance in km
+        between the drawing and the real route, on every line.
+    sides
+        Two ISO3 fields naming the countries on either side of a border (``country_a``,
+        ``country_b``): each must be among ``countries`` (``port-countries``), and the point
+        must lie near the border between them (``port-border``).
+    crossing_ports
+        For a line layer: where its land-border crossings need a port (``rail-crossing-port``).
     """
 
     name: str
@@ -160,6 +194,9 @@ class Layer:
     category_field: str | None = None
     category_colors: dict[str, str] = field(default_factory=dict)
     size_field: str | None = None
+    accuracy_field: str | None = None
+    sides: tuple[str, str] | None = None
+    crossing_ports: CrossingPorts | None = None
 
     @property
     def all_fields(self) -> tuple[Field, ...]:
@@ -205,6 +242,8 @@ LAYERS: dict[str, Layer] = {
                 ROUTE_ERROR,
             ),
             color=_OI["black"],
+            accuracy_field=ROUTE_ERROR.name,
+            crossing_ports=CrossingPorts("border_ports", "modes", "rail", "railway"),
         ),
         Layer(
             "pipelines",
@@ -224,6 +263,7 @@ LAYERS: dict[str, Layer] = {
             color=_OI["blue"],
             category_field="substance",
             category_colors={"gas": _OI["blue"], "oil": _OI["bluish_green"]},
+            accuracy_field=ROUTE_ERROR.name,
         ),
         Layer(
             "highways",
@@ -231,6 +271,7 @@ LAYERS: dict[str, Layer] = {
             _LINES,
             (Field("road_class", factual=True, label="Road class"), ROUTE_ERROR),
             color=_OI["orange"],
+            accuracy_field=ROUTE_ERROR.name,
         ),
         Layer(
             "power_plants",
@@ -288,6 +329,7 @@ LAYERS: dict[str, Layer] = {
                 "pipeline;rail;road": _OI["reddish_purple"],
                 "pipeline;road": _OI["sky_blue"],
             },
+            sides=("country_a", "country_b"),
         ),
         Layer(
             "sites",
@@ -336,8 +378,6 @@ def get_layer(name: str) -> Layer:
     UsageError
         If no layer has that name; the message lists the layers.
     """
-    from ccamap.errors import UsageError
-
     try:
         return LAYERS[name]
     except KeyError:

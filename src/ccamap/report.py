@@ -6,11 +6,11 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+
+from ccamap.rules import Rule, Severity
 
 __all__ = ["Problem", "Report", "Severity"]
 
-Severity = Literal["error", "warning", "info"]
 _RANK = {"info": 0, "warning": 1, "error": 2}
 #: Characters ``json.dumps(ensure_ascii=False)`` leaves raw that a terminal may act on.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -31,7 +31,7 @@ class Problem:
     field
         The attribute or member concerned (``geometry`` for geometry problems).
     code
-        A stable machine-readable code, documented in the README.
+        A stable machine-readable code: a rule of :mod:`ccamap.rules`.
     expected, found
         What should be there and what is there.
     message
@@ -66,32 +66,32 @@ class Report:
 
     def add(
         self,
-        severity: Severity,
-        file: str,
-        feature_id: object,
-        field: str,
-        code: str,
+        rule: Rule,
+        *,
+        file: object,
+        feature_id: object = "",
+        field: str = "",
         expected: object,
         found: object,
         message: str,
     ) -> None:
-        """Record one problem."""
+        """Record one problem of ``rule`` (a rule of :mod:`ccamap.rules`; it sets the severity).
+
+        Parameters
+        ----------
+        rule
+            The problem's rule: its code and severity.
+        file, feature_id, field
+            Where the problem is (``feature_id`` and ``field`` empty for a whole file).
+        expected, found
+            What should be there and what is there (``None`` is written as nothing).
+        message
+            A one-line human explanation.
+        """
         self.problems.append(
-            Problem(severity, str(file), _text(feature_id), field, code,
+            Problem(rule.severity, str(file), _text(feature_id), field, rule.code,
                     _text(expected), _text(found), message)
         )
-
-    def error(self, *args: object, **kwargs: object) -> None:
-        """Record an error (same arguments as :meth:`add`, without severity)."""
-        self.add("error", *args, **kwargs)  # type: ignore[arg-type]
-
-    def warning(self, *args: object, **kwargs: object) -> None:
-        """Record a warning (same arguments as :meth:`add`, without severity)."""
-        self.add("warning", *args, **kwargs)  # type: ignore[arg-type]
-
-    def info(self, *args: object, **kwargs: object) -> None:
-        """Record a note (same arguments as :meth:`add`, without severity)."""
-        self.add("info", *args, **kwargs)  # type: ignore[arg-type]
 
     def extend(self, other: Report) -> None:
         """Append the problems of ``other``."""

@@ -17,8 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
 
+from ccamap import geo
 from ccamap.layers import Layer
 from ccamap.render.cards import CARD_SKIP, card_extras
 from ccamap.render.geometry import PRECISION, encode_line_bands, encode_points, lod_bands
@@ -33,8 +33,6 @@ CANVAS_MIN_VERTICES = 50_000
 #: Record keys the page never carries (the layer is the table's; coordinate sources are
 #: summarised for the card).
 _NOT_CARRIED = ("layer", "coordinate_sources")
-# TODO(geo.py): use ccamap.geo's Geod helpers once engine-validate adds them.
-_GEOD = Geod(ellps="WGS84")
 
 
 def first_year(record: dict[str, Any]) -> int | None:
@@ -72,24 +70,10 @@ def km_by_country(geometry: Any, countries: gpd.GeoDataFrame | None) -> dict[str
 
 def _km_by_country(geoms: list[Any], countries: gpd.GeoDataFrame | None
                    ) -> list[dict[str, float]]:
-    """:func:`km_by_country` of many lines, pairing lines and outlines with an STRtree."""
-    out: list[dict[str, float]] = [{} for _ in geoms]
-    if countries is None or not len(geoms):
-        return out
-    lines = np.asarray(geoms, dtype=object)
-    is_line = np.array([g is not None and "Line" in g.geom_type for g in lines], dtype=bool)
-    outlines = countries.geometry.to_numpy()
-    codes = [str(c) for c in countries["iso3"]]
-    tree = shapely.STRtree([g if ok else None for g, ok in zip(lines, is_line, strict=True)])
-    country_i, line_i = tree.query(outlines, predicate="intersects")
-    order = np.lexsort((country_i, line_i))  # by line, then by country, as the outlines' order
-    country_i, line_i = country_i[order], line_i[order]
-    parts = shapely.intersection(outlines[country_i], lines[line_i])
-    for c, i, part in zip(country_i.tolist(), line_i.tolist(), parts, strict=True):
-        km = _GEOD.geometry_length(part) / 1000
-        if km >= 0.5:
-            out[i][codes[c]] = round(km, 1)
-    return out
+    """:func:`km_by_country` of many lines (:func:`ccamap.geo.km_by_country`)."""
+    if countries is None:
+        return [{} for _ in geoms]
+    return geo.km_by_country(geoms, countries["iso3"].astype(str), countries.geometry)
 
 
 def _row(record: dict[str, Any], columns: list[str]) -> list[Any]:
