@@ -14,16 +14,16 @@ from ccamap.errors import ExportError
 from ccamap.export.frame import export_frame, gdal_type, layer_of, records
 from ccamap.export.tables import csv_cell
 from ccamap.layers import Layer
-from ccamap.render import card_html, feature_style
+from ccamap.render import card_html
 from ccamap.safety import xml_text
+from ccamap.style import feature_style, kml_color
 
 __all__ = ["kml_text"]
 
 
 def _kml_color(hex_color: str, opacity: float) -> str:
-    """``#rrggbb`` and an opacity as KML's ``aabbggrr``."""
-    r, g, b = hex_color[1:3], hex_color[3:5], hex_color[5:7]
-    return f"{round(255 * opacity):02x}{b}{g}{r}"
+    """``#rrggbb`` and an opacity as KML's ``aabbggrr`` (:func:`ccamap.style.kml_color`)."""
+    return kml_color(hex_color, opacity)
 
 
 def _kml_coords(coords: Any) -> str:
