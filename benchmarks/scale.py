@@ -4,13 +4,23 @@ Generates valid synthetic geodata from a fixed seed (N railways: random walks of
 inside Kazakhstan, and N power plants; every record and vertex sourced), then measures:
 
 - ``ccamap validate`` and ``ccamap build`` in fresh processes: wall and CPU time, peak RSS;
-- the railways page: bytes, bytes per vertex; in Chromium with the network blocked, the time from
-  navigation to every feature drawn, one zoom step, and a card opened from a click;
-- the same railways layer through ``geopandas.explore`` (build time, page bytes, drawn, zoom),
+- the railways page and the power plants page: bytes, bytes per vertex; the overview's bytes; in
+  Chromium with the network blocked, the time from navigation to every feature drawn, one zoom
+  step, and a card opened from a click;
+- the same railways and power plants layers through ``geopandas.explore`` (build time, page
+  bytes, drawn, zoom);
+- the level of detail's error in pixels per zoom band, if ``ccamap.render`` has ``lod_bands``
+  (and ``lod_error_px``, measured on the railways), else "n/a";
 
-and prints ccamap/explore ratios. ``--json FILE`` writes the figures too.
+and prints ccamap/explore ratios. ``--json FILE`` writes the figures too. ``--generate-only DIR``
+only writes the synthetic geodata (``DIR/geodata-N``), for other benchmarks and profiling.
+
+The ccamap measured is the one this script imports: this checkout's ``src``, or the one on
+``PYTHONPATH`` when it is set (``PYTHONPATH=/other/checkout/src python benchmarks/scale.py``
+measures that code on the same data); the fresh processes use the same one.
 
 Usage: python benchmarks/scale.py [--sizes 1000 10000] [--large] [--json out.json]
+       python benchmarks/scale.py --sizes 1000 --generate-only /tmp/geodata
 (``--large`` adds 100,000 lines; needs ``pip install -e '.[bench]'``.)
 """
 
@@ -18,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import math
+import os
 import random
 import shutil
 import subprocess
@@ -30,12 +42,18 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+if not os.environ.get("PYTHONPATH"):
+    sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
+# imported before maps.py, which puts this checkout's src first on sys.path
+ccamap = importlib.import_module("ccamap")
 
 from maps import ARGS, serve_from_packages  # noqa: E402
 
 from ccamap.layers import LAYERS, STATUSES  # noqa: E402
+
+#: The ccamap measured: the fresh processes import the same one as this script.
+CCAMAP_SRC = str(Path(ccamap.__file__).resolve().parents[1])
 
 SEED = 20261123
 BOX = (62.0, 44.5, 78.0, 49.5)  # inside Kazakhstan: every walk stays in one country
@@ -124,10 +142,8 @@ exec(compile(code, "<bench>", "exec"))
 
 def _timed(code: str, args: list[str]) -> dict[str, float]:
     """Run ``code`` in a fresh process: wall and CPU seconds, its own peak RSS (GB), exit."""
-    import os
-
     with tempfile.NamedTemporaryFile(suffix=".json") as usage:
-        env = dict(os.environ, CCAMAP_BENCH_USAGE=usage.name)
+        env = dict(os.environ, CCAMAP_BENCH_USAGE=usage.name, PYTHONPATH=CCAMAP_SRC)
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", _WRAPPER, code, *args], env=env,
                               check=False, stdout=subprocess.DEVNULL,
@@ -144,17 +160,37 @@ def run(args: list[str]) -> dict[str, float]:
     return _timed(code, args)
 
 
-def explore_build(root: Path, out: Path) -> dict[str, float]:
-    """geopandas.explore of the railways layer alone, in a fresh process."""
+def explore_build(root: Path, out: Path, layer: str = "railways") -> dict[str, float]:
+    """geopandas.explore of one layer alone, in a fresh process."""
+    extra = ", 'technology', 'capacity'" if layer == "power_plants" else ""
     code = (
         "import geopandas as gpd, pandas as pd\n"
-        f"g = gpd.read_file({str(root / 'railways.geojson')!r})\n"
-        f"a = pd.read_csv({str(root / 'railways.csv')!r}, dtype=str)\n"
+        f"g = gpd.read_file({str(root / f'{layer}.geojson')!r})\n"
+        f"a = pd.read_csv({str(root / f'{layer}.csv')!r}, dtype=str)\n"
         "g = g[['id', 'geometry']].merge(a[['id', 'name', 'status', 'status_year', "
-        "'description']], on='id')\n"
+        f"'description'{extra}]], on='id')\n"
         f"g.explore(tooltip='name', popup=True).save({str(out)!r})\n"
     )
     return _timed(code, [])
+
+
+def lod_errors(root: Path) -> dict[str, Any] | None:
+    """The level of detail's bands and error in pixels, if this ccamap has them (else None)."""
+    render = importlib.import_module("ccamap.render")
+    bands = getattr(render, "lod_bands", None)
+    if bands is None:
+        return None
+    import geopandas as gpd
+
+    out: dict[str, Any] = {"bands": [
+        {"zooms": f"{b.min_zoom}-{b.max_zoom}", "tolerance_m": b.tolerance_m,
+         "max_error_px": b.max_error_px} for b in bands()]}
+    measure_px = getattr(render, "lod_error_px", None)
+    if measure_px is not None:
+        lines = gpd.read_file(root / "railways.geojson").geometry.to_numpy()
+        for band, px in zip(out["bands"], measure_px(lines), strict=True):
+            band["measured_px"] = px
+    return out
 
 
 def in_browser(browser: Any, url: str, total: int, *, ccamap_page: bool) -> dict[str, float]:
@@ -202,35 +238,68 @@ def measure(n: int, tmp: Path, browser: Any) -> dict[str, Any]:
     if result["build"]["exit"] != 0:
         msg = f"ccamap build of the synthetic data failed (exit {result['build']['exit']})"
         raise SystemExit(msg)
-    page = out / "railways.html"
+    page, points = out / "railways.html", out / "power_plants.html"
+    result["line_vertices"] = line_vertices
     result["railways_page_bytes"] = page.stat().st_size
     result["bytes_per_vertex"] = page.stat().st_size / line_vertices
-    result["explore_build"] = explore_build(root, tmp / f"explore-{n}.html")
-    result["explore_page_bytes"] = (tmp / f"explore-{n}.html").stat().st_size
+    result["points_page_bytes"] = points.stat().st_size
+    result["overview_page_bytes"] = (out / "index.html").stat().st_size
+    result["export_bytes"] = sum(p.stat().st_size for p in (out / "export").iterdir())
+    result["lod"] = lod_errors(root)
+    explore, explore_points = tmp / f"explore-{n}.html", tmp / f"explore-points-{n}.html"
+    result["explore_build"] = explore_build(root, explore)
+    result["explore_points_build"] = explore_build(root, explore_points, "power_plants")
+    result["explore_page_bytes"] = explore.stat().st_size
+    result["explore_points_page_bytes"] = explore_points.stat().st_size
     result["ccamap_browser"] = in_browser(browser, page.as_uri(), n, ccamap_page=True)
-    result["explore_browser"] = in_browser(browser, (tmp / f"explore-{n}.html").as_uri(), n,
-                                           ccamap_page=False)
+    result["explore_browser"] = in_browser(browser, explore.as_uri(), n, ccamap_page=False)
+    result["ccamap_points_browser"] = in_browser(browser, points.as_uri(), n, ccamap_page=True)
+    result["explore_points_browser"] = in_browser(browser, explore_points.as_uri(), n,
+                                                  ccamap_page=False)
     return result
 
 
 def report(r: dict[str, Any]) -> None:
-    b, e = r["build"], r["explore_build"]
+    v, b, e, ep = r["validate"], r["build"], r["explore_build"], r["explore_points_build"]
     cb, eb = r["ccamap_browser"], r["explore_browser"]
-    print(f"\n{r['lines']:,} lines + {r['points']:,} points ({r['vertices']:,} vertices)")
-    print(f"  validate          {r['validate']['wall_s']:8.1f} s   "
-          f"peak {r['validate']['peak_rss_gb']:.2f} GB   exit {r['validate']['exit']}")
+    cp, epb = r["ccamap_points_browser"], r["explore_points_browser"]
+    print(f"\n{r['lines']:,} lines + {r['points']:,} points ({r['vertices']:,} vertices; "
+          f"ccamap from {CCAMAP_SRC})")
+    print(f"  validate          {v['wall_s']:8.1f} s wall {v['cpu_s']:8.1f} s CPU   "
+          f"peak {v['peak_rss_gb']:.2f} GB   exit {v['exit']}")
     print(f"  build (all pages) {b['wall_s']:8.1f} s wall {b['cpu_s']:8.1f} s CPU   "
           f"peak {b['peak_rss_gb']:.2f} GB   exit {b['exit']}")
-    print(f"  explore (railways){e['wall_s']:8.1f} s wall {e['cpu_s']:8.1f} s CPU   "
+    print(f"  explore railways  {e['wall_s']:8.1f} s wall {e['cpu_s']:8.1f} s CPU   "
           f"peak {e['peak_rss_gb']:.2f} GB")
+    print(f"  explore points    {ep['wall_s']:8.1f} s wall {ep['cpu_s']:8.1f} s CPU   "
+          f"peak {ep['peak_rss_gb']:.2f} GB")
     print(f"  railways page     {r['railways_page_bytes']:>12,} B "
           f"({r['bytes_per_vertex']:.1f} B/vertex); explore {r['explore_page_bytes']:,} B")
-    print(f"  drawn             ccamap {cb['drawn_ms']:8.0f} ms   explore {eb['drawn_ms']:8.0f} ms")
-    print(f"  zoom              ccamap {cb['zoom_ms']:8.0f} ms   explore {eb['zoom_ms']:8.0f} ms")
-    print(f"  card after click  ccamap {cb['card_ms']:8.0f} ms")
-    print(f"  ratios ccamap/explore: build {b['wall_s'] / e['wall_s']:.2f}x, page "
-          f"{r['railways_page_bytes'] / r['explore_page_bytes']:.2f}x, drawn "
+    print(f"  points page       {r['points_page_bytes']:>12,} B "
+          f"({r['points_page_bytes'] / r['points']:.0f} B/point); explore "
+          f"{r['explore_points_page_bytes']:,} B")
+    print(f"  overview page     {r['overview_page_bytes']:>12,} B; GeoJSON exports "
+          f"{r['export_bytes']:,} B")
+    print(f"  drawn             ccamap {cb['drawn_ms']:8.0f} ms   explore {eb['drawn_ms']:8.0f} ms"
+          f"   (points: ccamap {cp['drawn_ms']:.0f} ms, explore {epb['drawn_ms']:.0f} ms)")
+    print(f"  zoom              ccamap {cb['zoom_ms']:8.0f} ms   explore {eb['zoom_ms']:8.0f} ms"
+          f"   (points: ccamap {cp['zoom_ms']:.0f} ms, explore {epb['zoom_ms']:.0f} ms)")
+    print(f"  card after click  ccamap {cb['card_ms']:8.0f} ms   (points {cp['card_ms']:.0f} ms)")
+    if r["lod"] is None:
+        print("  LOD error         n/a (no ccamap.render.lod_bands)")
+    else:
+        for band in r["lod"]["bands"]:
+            measured = (f", measured {band['measured_px']:.2f} px" if "measured_px" in band
+                        else "")
+            print(f"  LOD zooms {band['zooms']:<7} tolerance {band['tolerance_m']:9.1f} m, "
+                  f"bound {band['max_error_px']:.2f} px{measured}")
+    print(f"  ratios ccamap/explore: build {b['wall_s'] / e['wall_s']:.2f}x (CPU "
+          f"{b['cpu_s'] / e['cpu_s']:.2f}x), peak RSS {b['peak_rss_gb'] / e['peak_rss_gb']:.2f}x, "
+          f"page {r['railways_page_bytes'] / r['explore_page_bytes']:.2f}x, drawn "
           f"{cb['drawn_ms'] / eb['drawn_ms']:.2f}x, zoom {cb['zoom_ms'] / eb['zoom_ms']:.2f}x")
+    print(f"  points ratios: page "
+          f"{r['points_page_bytes'] / r['explore_points_page_bytes']:.2f}x, drawn "
+          f"{cp['drawn_ms'] / epb['drawn_ms']:.2f}x, zoom {cp['zoom_ms'] / epb['zoom_ms']:.2f}x")
 
 
 def main() -> None:
@@ -238,8 +307,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--large", action="store_true", help="add 100,000 lines")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--generate-only", type=Path, metavar="DIR",
+                        help="only write the synthetic geodata, to DIR/geodata-N for each size")
     args = parser.parse_args()
     sizes = [*args.sizes, *([100_000] if args.large else [])]
+    if args.generate_only:
+        for n in sizes:
+            vertices = generate(args.generate_only / f"geodata-{n}", n)
+            print(f"{args.generate_only / f'geodata-{n}'}: {n:,} lines + {n:,} points, "
+                  f"{vertices:,} vertices")
+        return
     from playwright.sync_api import sync_playwright
 
     results = []

@@ -22,7 +22,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape as rich_escape
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
@@ -87,6 +87,32 @@ def _progress(title: str) -> Iterator[Progress | None]:
 
         def report(stage: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, stage=_STAGES.get(stage, stage))
+
+        yield report
+
+
+@contextlib.contextmanager
+def _stage_bars(title: str) -> Iterator[Progress | None]:
+    """Yield a progress callback that draws one bar per stage on a terminal, or ``None`` piped.
+
+    Used by ``build`` and ``export``: each stage (validating, rendering pages, exporting,
+    writing) gets its own bar with its count of pages or files, added when the stage is first
+    told of. The bars go to standard error and disappear when the work is done, so piped output
+    and logs stay exactly as before.
+    """
+    if not err_console.is_terminal:
+        yield None
+        return
+    with RichProgress(TextColumn("[bold]{task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err_console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                label = rich_escape(sanitize_terminal(f"{title}: {_STAGES.get(stage, stage)}"))
+                tasks[stage] = bar.add_task(label, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
 
         yield report
 
@@ -156,7 +182,7 @@ def build(
     if offline and cdn:
         _fail(UsageError("expected --offline or --cdn, found both"))
     try:
-        with _progress("Building") as progress:
+        with _stage_bars("Building") as progress:
             result = build_maps(geodata, out, names, strict=strict, cdn=cdn, progress=progress)
     except ValidationError as exc:
         _print_report(exc.report)
@@ -247,7 +273,7 @@ def export(
             for table in tables:
                 _say(out_console, table)
             return
-        with _progress(f"Exporting {fmt}") as progress:
+        with _stage_bars(f"Exporting {fmt}") as progress:
             written = export_layers(geodata, out, names, fmt=fmt, progress=progress)
     except ValidationError as exc:
         _print_report(exc.report)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +128,7 @@ def render_maps(
     basemap: dict[str, Any] | None = None,
     pages_for: list[str] | None = None,
     progress: Progress | None = None,
+    prepared: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, str]:
     """Render the overview, per-layer maps and the table to HTML, by file name.
 
@@ -132,15 +136,22 @@ def render_maps(
     gives the same bytes. Every asset is inlined unless ``cdn`` (``offline`` is kept for
     callers of earlier versions: offline is the default). ``pages_for`` limits the per-layer
     pages to those layers (the overview and the table always show every layer of ``data``);
-    ``progress`` is told of each page as it is rendered.
+    ``progress`` is told of each page as it is rendered. ``prepared`` is a cache of each
+    layer's map data (:func:`ccamap.render.layer_geojson`): what it holds is used, what is
+    computed is added, so a caller rendering pages in several calls prepares each layer once.
+    Only the layers drawn on the pages asked for are prepared.
     """
     pages: dict[str, str] = {}
+    names = [n for n in data.layers if pages_for is None or n in pages_for]
+    drawn = list(data.layers) if all_layers else names
+    prepared = prepared if prepared is not None else {}
     countries = outlines_frame(outlines)
-    prepared = {name: layer_geojson(gdf, LAYERS[name], data.sources, countries=countries)
-                for name, gdf in data.layers.items()}
+    for name in drawn:
+        if name not in prepared:
+            prepared[name] = layer_geojson(data.layers[name], LAYERS[name], data.sources,
+                                           countries=countries)
     options: dict[str, Any] = {"cdn": cdn, "outlines": outlines, "basemap": basemap,
                                "prepared": prepared, "site": True}
-    names = [n for n in data.layers if pages_for is None or n in pages_for]
     total = len(names) + (2 if all_layers else 0)
     with deterministic_ids():
         if all_layers:
@@ -148,6 +159,7 @@ def render_maps(
                            title="ccamap — China–Central Asia cooperation infrastructure",
                            **options)
             pages["index.html"] = _html(m)
+            del m
             _tell(progress, "render", len(pages), total)
             pages["table.html"] = render_table(data.layers)
             _tell(progress, "render", len(pages), total)
@@ -155,13 +167,52 @@ def render_maps(
             m = render_map({name: data.layers[name]}, data.sources,
                            title=f"ccamap — {LAYERS[name].title}", **options)
             pages[f"{name}.html"] = _html(m)
+            del m
             _tell(progress, "render", len(pages), total)
     return pages
 
 
-
 def _html(m: folium.Map) -> str:
     return m.get_root().render()
+
+
+class _Batch:
+    """Files rendered together when the first is written, then handed out one by one.
+
+    The writers of :func:`ccamap.io.publish_tree` run in order; each batch renders only when its
+    turn comes and lets go of each text once written, so a build holds one batch's pages at a
+    time instead of the whole site.
+    """
+
+    def __init__(self, render: Callable[[], dict[Path, str]], done: Callable[[], None]) -> None:
+        self._render = render
+        self._done = done
+        self._files: dict[Path, str] | None = None
+
+    def writer(self, rel: Path) -> Callable[[Path], None]:
+        """Return the writer of one file of the batch."""
+        def write(tmp: Path) -> None:
+            if self._files is None:
+                self._files = self._render()
+            text_writer(self._files.pop(rel))(tmp)
+            self._done()
+
+        return write
+
+
+@contextlib.contextmanager
+def _long_lived() -> Iterator[None]:
+    """Keep the garbage collector from re-scanning the loaded data while a build allocates.
+
+    Everything alive when the block starts (the validated, joined layers) lives until the build
+    ends; :func:`gc.freeze` moves it out of the collector's generations, so the many small
+    containers that rendering and export create do not trigger full scans of it.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def build(
@@ -175,6 +226,13 @@ def build(
     progress: Progress | None = None,
 ) -> BuildResult:
     """Validate, join, render every map and export GeoJSON; write only if all of it succeeds.
+
+    Layers are validated together (some checks span layers), then rendered and exported one at
+    a time: the overview and the table first, then each layer's page and GeoJSON export, each
+    file written into the staged site as soon as it is rendered (:func:`ccamap.io.publish_tree`
+    switches the whole site in at the end). Each layer's map data is prepared once, for the
+    overview and its own page, and released after its page, so after the overview the memory
+    held follows the largest layer rather than the sum of pages and exports.
 
     Parameters
     ----------
@@ -194,7 +252,9 @@ def build(
     cdn
         Link Leaflet from its CDN instead of inlining it (smaller pages that need the network).
     progress
-        Called with ``(stage, done, total)`` as the build goes (the CLI draws a progress bar).
+        Called with ``(stage, done, total)`` as the build goes (the CLI draws a progress bar):
+        ``validate`` once, ``render`` per page, ``export`` per GeoJSON file and ``write`` per
+        file written.
     """
     out = Path(out) if out is not None else settings.MAPS_DIR
     check_output_dir(out, Path(geodata) if geodata is not None else settings.GEODATA_DIR,
@@ -204,18 +264,56 @@ def build(
     data = load(geodata, None, strict=strict)
     _tell(progress, "validate", 1, 1)
     root = Path(geodata) if geodata is not None else settings.GEODATA_DIR
-    pages = render_maps(data, cdn=cdn, outlines=load_outlines(geodata),
-                        basemap={"water": load_water(root)}, pages_for=only, progress=progress)
-    files = {Path(name): text for name, text in pages.items()}
-    exported = {n: g for n, g in data.layers.items() if only is None or n in only}
-    _tell(progress, "export", 0, 1)
-    exports = render_export(exported, data.sources, "geojson", out / "export")
-    _tell(progress, "export", 1, 1)
-    files.update({path.relative_to(out): text for path, text in exports.items()})
-    _tell(progress, "write", 0, 1)
-    written = publish_tree(out, {path: text_writer(text) for path, text in files.items()})
-    _tell(progress, "write", 1, 1)
-    return BuildResult(written=written, report=data.report)
+    names = [n for n in data.layers if only is None or n in only]
+    options: dict[str, Any] = {"cdn": cdn, "outlines": load_outlines(geodata),
+                               "basemap": {"water": load_water(root)}}
+    prepared: dict[str, dict[str, Any]] = {}
+    pages, exports = len(names) + 2, len(names)
+    counts = {"render": 0, "export": 0, "write": 0}
+    files = 2 + 2 * len(names)
+
+    def count(stage: str, total: int) -> None:
+        counts[stage] += 1
+        _tell(progress, stage, counts[stage], total)
+
+    for stage, total in (("render", pages), ("export", exports), ("write", files)):
+        _tell(progress, stage, 0, total)  # every bar shows from the start, in stage order
+
+    def overview() -> dict[Path, str]:
+        html = render_maps(data, cdn=cdn, pages_for=[], prepared=prepared,
+                           outlines=options["outlines"], basemap=options["basemap"],
+                           progress=lambda *_: count("render", pages))
+        for name in set(prepared) - set(names):  # no page of their own to draw
+            del prepared[name]
+        return {Path(n): text for n, text in html.items()}
+
+    def page(name: str) -> dict[Path, str]:
+        html = render_maps(data, all_layers=False, pages_for=[name], prepared=prepared,
+                           cdn=cdn, outlines=options["outlines"], basemap=options["basemap"],
+                           progress=lambda *_: count("render", pages))
+        prepared.pop(name, None)
+        return {Path(n): text for n, text in html.items()}
+
+    def export_of(name: str) -> dict[Path, str]:
+        texts = render_export({name: data.layers[name]}, data.sources, "geojson",
+                              out / "export")
+        count("export", exports)
+        return {path.relative_to(out): text for path, text in texts.items()}
+
+    def written() -> None:
+        count("write", files)
+
+    writers: dict[Path, Callable[[Path], None]] = {}
+    first = _Batch(overview, written)
+    writers.update({Path(n): first.writer(Path(n)) for n in ("index.html", "table.html")})
+    for name in names:
+        writers[Path(f"{name}.html")] = _Batch(partial(page, name), written).writer(
+            Path(f"{name}.html"))
+        rel = Path("export") / f"{name}.geojson"
+        writers[rel] = _Batch(partial(export_of, name), written).writer(rel)
+    with _long_lived():
+        result = publish_tree(out, writers)
+    return BuildResult(written=result, report=data.report)
 
 
 def export(
@@ -237,9 +335,8 @@ def export(
     data = load(geodata, layers)
     _tell(progress, "validate", 1, 1)
     _tell(progress, "export", 0, 1)
-    written = write_export(data.layers, data.sources, fmt, out)
-    _tell(progress, "export", 1, 1)
-    return written
+    return write_export(data.layers, data.sources, fmt, out,
+                        progress=lambda done, total: _tell(progress, "export", done, total))
 
 
 def export_postgis(

@@ -23,7 +23,8 @@ from ccamap.cli import app
 from conftest import LINE, feature, record, write_layer
 
 runner = CliRunner()
-export_module = importlib.import_module("ccamap.export")  # ccamap.export is also a function
+# where write_export looks up text_writer (ccamap.export is also a function)
+export_module = importlib.import_module("ccamap.export.write")
 ESC = "\x1b]0;pwned\x07\x1b[2J\x9b31m\u202e"
 SHOWN = "\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202e"
 
