@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from _pages import page_features
 from ccamap.cli import app
 from ccamap.io import read_attribute_table
 from ccamap.layers import LAYERS
@@ -46,7 +47,8 @@ def test_each_layer_is_built_with_every_feature(built, name):
     exported = json.loads((built / "export" / f"{name}.geojson").read_text("utf-8"))
     assert len(exported["features"]) == n_features
     page = (built / f"{name}.html").read_text("utf-8")
-    assert page.count(f'"layer": "{name}"') == n_features
+    ids = [f["properties"]["id"] for f in exported["features"]]
+    assert [f["id"] for f in page_features(page)] == ids
     assert page.count("ccamap.addLayer(") == 1
 
 
@@ -54,7 +56,9 @@ def test_index_holds_every_layer(built):
     page = (built / "index.html").read_text("utf-8")
     assert page.count("ccamap.addLayer(") == len(LAYERS)
     total = sum(len(read_attribute_table(GEODATA / f"{n}.csv")) for n in LAYERS)
-    assert sum(page.count(f'"layer": "{n}"') for n in LAYERS) == total
+    carried = page_features(page)
+    assert len(carried) == total
+    assert {f["layer"] for f in carried} == set(LAYERS)
 
 
 def test_every_record_is_sourced_with_a_precision():

@@ -14,14 +14,13 @@ import csv
 import dataclasses
 import html
 import json
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import pyogrio
 import pytest
 
+from _pages import page_features
 from ccamap import render as render_module
 from ccamap.errors import ValidationError
 from ccamap.export import write_export
@@ -90,20 +89,6 @@ def hostile(geodata: Path, tmp_path: Path) -> tuple[Path, str, Path]:
     return geodata, text, touch
 
 
-def _page_features(page: str) -> list[dict[str, Any]]:
-    """The features every ``ccamap.addLayer(map, key, data)`` call of a page carries.
-
-    Each is its row of the layer's attribute table, as a dict, with its ``layer``.
-    """
-    decoder = json.JSONDecoder()
-    out = []
-    for match in re.finditer(r"ccamap\.addLayer\([^,]+,\s*\"([a-z_]+)\",\s*", page):
-        data, _ = decoder.raw_decode(page, match.end())
-        out.extend({**dict(zip(data["columns"], row, strict=True)), "layer": match.group(1)}
-                   for row in data["rows"])
-    return out
-
-
 def test_template_syntax_is_literal_in_every_page(hostile, tmp_path):
     geodata, text, touch = hostile
     out = tmp_path / "maps"
@@ -117,7 +102,7 @@ def test_template_syntax_is_literal_in_every_page(hostile, tmp_path):
             # name, Chinese and Russian names of each row (shown, and as the sort key)
             assert html.unescape(page).count(text) == len(LAYERS) * 3 * 2
             continue
-        features = _page_features(page)
+        features = page_features(page)
         assert features, name
         for props in features:
             # the card and tooltip are built from this table with text nodes in the browser
