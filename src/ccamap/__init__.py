@@ -10,6 +10,8 @@ A small API for notebooks and scripts::
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from ccamap.errors import CcamapError, ExportError, LoadError, UsageError, ValidationError
@@ -39,6 +41,24 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ccamap' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """The ``ccamap`` module, whose API functions keep their names against same-named packages.
+
+    Importing the package ``ccamap.export`` makes Python set the attribute ``ccamap.export`` to
+    that module; the API's ``ccamap.export`` is the function :func:`ccamap.pipeline.export`, so
+    such a module is not bound over a lazy name (``import ccamap.export`` and ``from
+    ccamap.export import ...`` still find the package in :data:`sys.modules`).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
