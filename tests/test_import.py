@@ -61,7 +61,11 @@ def test_import_replaces_geometry_and_records_source(geodata, tmp_path, name, dr
     row = _rows(geodata / "railways.csv")["rail-one"]
     assert row["geometry_precision"] == "exact"
     assert row["sources"] == "seed-001;web-a"
-    assert row["field_sources"].endswith("; geometry_precision=web-a")
+    assert "; geometry_precision=web-a" in row["field_sources"]
+    # no --route-error-km: the old estimate (10) + the largest move (5.96), rounded up
+    assert (preview.route_error_km, preview.route_error_basis) == (16.0, "carried")
+    assert row["route_error_km"] == "16"
+    assert row["field_sources"].endswith("; route_error_km=seed-001,web-a")
     data = load(geodata)  # the changed geodata still validates
     assert data.layers["railways"].iloc[0]["geometry_precision"] == "exact"
 
@@ -134,3 +138,68 @@ def test_cli_import_declined_and_refused(geodata, tmp_path):
                                  "missing-src", "--yes", "-g", str(geodata)])
     assert result.exit_code == 1
     assert "expected a source id, found no 'missing-src'" in result.output
+
+
+def test_import_sets_given_route_error(geodata, tmp_path):
+    path = _write(tmp_path / "r.gpkg", [ROUTE], "EPSG:32643", "GPKG")
+    result = import_geometry("railways", "rail-one", path, source_id="web-a",
+                             geodata=geodata, route_error_km=0.5)
+    assert (result.preview.route_error_km, result.preview.route_error_basis) == (0.5, "given")
+    assert "route_error_km 0.5 (as given)" in result.preview.format()
+    row = _rows(geodata / "railways.csv")["rail-one"]
+    assert row["route_error_km"] == "0.5"
+    assert "route_error_km=web-a" in row["field_sources"]
+    assert "seed-001,web-a" not in row["field_sources"]
+    assert load(geodata).layers["railways"].iloc[0]["route_error_km"] == 0.5
+
+
+@pytest.mark.parametrize(("layer", "fid", "value", "message"), [
+    ("railways", "rail-one", -1.0, "expected --route-error-km a finite number of km, 0 or "
+                                   "more, found -1.0"),
+    ("railways", "rail-one", float("nan"), "found nan"),
+    ("railways", "rail-one", float("inf"), "found inf"),
+    ("power_plants", "powe-one", 1.0, "only for a line layer .* point layer 'power_plants'"),
+])
+def test_import_refuses_bad_route_error(geodata, tmp_path, layer, fid, value, message):
+    path = _write(tmp_path / "r.gpkg", [ROUTE], "EPSG:3857", "GPKG")
+    before = {p.name: p.read_bytes() for p in geodata.iterdir()}
+    with pytest.raises(CcamapError, match=message):
+        import_geometry(layer, fid, path, source_id="web-a", geodata=geodata,
+                        route_error_km=value)
+    assert {p.name: p.read_bytes() for p in geodata.iterdir()} == before
+
+
+def test_import_of_a_line_without_estimate_needs_route_error(geodata, tmp_path):
+    table = list(csv.DictReader((geodata / "railways.csv").open(encoding="utf-8")))
+    table[0]["route_error_km"] = ""
+    with (geodata / "railways.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+    path = _write(tmp_path / "r.gpkg", [ROUTE], "EPSG:3857", "GPKG")
+    with pytest.raises(CcamapError, match="expected --route-error-km for 'rail-one'"):
+        import_geometry("railways", "rail-one", path, source_id="web-a", geodata=geodata)
+    result = import_geometry("railways", "rail-one", path, source_id="web-a",
+                             geodata=geodata, route_error_km=2)
+    assert result.applied
+    assert _rows(geodata / "railways.csv")["rail-one"]["route_error_km"] == "2"
+
+
+def test_cli_import_route_error_option(geodata, tmp_path):
+    path = _write(tmp_path / "route.gpkg", [ROUTE], "EPSG:32643", "GPKG")
+    result = runner.invoke(app, ["import", "railways", "rail-one", str(path), "--source",
+                                 "web-a", "--route-error-km", "1.5", "--yes", "-g",
+                                 str(geodata)])
+    assert result.exit_code == 0, result.output
+    assert "route_error_km 1.5 (as given)" in result.output
+    assert _rows(geodata / "railways.csv")["rail-one"]["route_error_km"] == "1.5"
+    result = runner.invoke(app, ["import", "railways", "rail-one", str(path), "--source",
+                                 "web-a", "--route-error-km", "-2", "--yes", "-g",
+                                 str(geodata)])
+    assert result.exit_code == 1
+    assert "expected --route-error-km a finite number of km, 0 or more, found -2.0" in \
+        result.output
+    result = runner.invoke(app, ["import", "railways", "rail-one", str(path), "--source",
+                                 "web-a", "--route-error-km", "far", "--yes", "-g",
+                                 str(geodata)])
+    assert result.exit_code == 2 and "--route-error-km" in result.output

@@ -304,13 +304,20 @@ def import_(
         str | None, typer.Option("--precision", help="exact, approximate or schematic "
                                                      "(default: exact)."),
     ] = None,
+    route_error_km: Annotated[
+        float | None, typer.Option(
+            "--route-error-km", metavar="KM",
+            help="Lines: the new geometry's estimated largest distance in km from the real "
+                 "route (0 or more). Default: the old estimate plus the largest distance "
+                 "between old and new geometry; required if the line has no estimate."),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     geodata: GeodataOpt = settings.GEODATA_DIR,
 ) -> None:
     """Replace one feature's geometry with better geometry from a file, keeping a backup.
 
     Example: ccamap import pipelines pipe-cac-line-a route.gpkg --where "name = 'Line A'"
-             --source osm-2026
+             --source osm-2026 --route-error-km 1
     """
     _check_layers([layer])
     if feature_index is not None and where is not None:
@@ -325,7 +332,8 @@ def import_(
         path = check_local_source(file)  # as typed: a Path would fold "https://" to "https:/"
         result = import_geometry(layer, feature_id, path, source_id=source, geodata=geodata,
                                  feature_index=feature_index, where=where,
-                                 precision=precision, confirm=ask)
+                                 precision=precision, route_error_km=route_error_km,
+                                 confirm=ask)
     except CcamapError as exc:
         _fail(exc)
     except OSError as exc:

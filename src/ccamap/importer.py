@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,16 +56,26 @@ class ImportPreview:
     old_vertices: int
     new_vertices: int
     max_distance_km: float
+    #: The ``route_error_km`` the import writes (lines only), and its basis: ``"given"``
+    #: (``--route-error-km``) or ``"carried"`` (old estimate + ``max_distance_km``).
+    route_error_km: float | None = None
+    route_error_basis: str = ""
 
     def format(self) -> str:
         """Return the preview as text for the terminal."""
         def km(value: float | None) -> str:
             return "-" if value is None else f"{value:,.1f} km"
 
-        return (f"{self.layer}/{self.feature_id}: length {km(self.old_length_km)} -> "
+        text = (f"{self.layer}/{self.feature_id}: length {km(self.old_length_km)} -> "
                 f"{km(self.new_length_km)}, vertices {self.old_vertices} -> "
                 f"{self.new_vertices}, max distance between old and new "
                 f"{self.max_distance_km:,.1f} km")
+        if self.route_error_km is not None:
+            basis = {"given": "as given",
+                     "carried": "old estimate + max distance between old and new"}
+            text += (f", route_error_km {_number(self.route_error_km)} "
+                     f"({basis.get(self.route_error_basis, self.route_error_basis)})")
+        return text
 
 
 @dataclass(frozen=True)
@@ -234,6 +245,43 @@ def _set_field_source(text: str, field: str, source_id: str) -> str:
     return "; ".join(parts)
 
 
+def _field_source(text: str, field: str) -> list[str]:
+    """Return the source ids that ``field_sources`` text gives for ``field``."""
+    for part in (p.strip() for p in text.split(";")):
+        names, sep, value = part.partition("=")
+        if sep and field in (n.strip() for n in names.split(",")):
+            return [v.strip() for v in value.split(",") if v.strip()]
+    return []
+
+
+def _number(value: float) -> str:
+    """Write a km value as the tables do: no trailing zeros (``10``, ``2.5``, ``0.125``)."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _check_route_error(value: float | None, lay: Layer) -> float | None:
+    """Check a ``--route-error-km`` value: lines only, a finite number of km, not negative."""
+    if value is None:
+        return None
+    if not lay.is_line:
+        msg = (f"expected --route-error-km only for a line layer (railways, pipelines, "
+               f"highways), found it for the point layer {lay.name!r}")
+        raise CcamapError(msg)
+    if not math.isfinite(value) or value < 0:
+        msg = f"expected --route-error-km a finite number of km, 0 or more, found {value!r}"
+        raise CcamapError(msg)
+    return float(value)
+
+
+def _old_route_error(text: str) -> float | None:
+    """Return the table's ``route_error_km`` as a number, or None if empty or not a number."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
 def _csv_text(table: pd.DataFrame, newline: str) -> str:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator=newline)
@@ -252,6 +300,7 @@ def import_geometry(
     feature_index: int | None = None,
     where: str | None = None,
     precision: str | None = None,
+    route_error_km: float | None = None,
     confirm: Callable[[ImportPreview], bool] | None = None,
 ) -> ImportResult:
     """Replace one feature's geometry in ``geodata/`` with geometry read from ``file``.
@@ -264,7 +313,13 @@ def import_geometry(
     rewritten atomically: the new geometry with ``coordinate_sources`` set to ``source_id`` for
     every vertex (``waypoints`` are left unnamed, empty strings, except a point keeps its
     name), ``geometry_precision`` set, and ``source_id`` added to ``sources`` and to
-    ``field_sources`` as ``geometry_precision=<source_id>``. The layer is validated again
+    ``field_sources`` as ``geometry_precision=<source_id>``. A line's ``route_error_km`` (the
+    estimated largest distance between the drawing and the real route) is replaced too, never
+    kept as it was: by ``route_error_km`` if given (cited as ``route_error_km=<source_id>``),
+    otherwise by the old estimate plus the largest distance between the old and the new
+    geometry, rounded up to 0.1 km (cited as the old estimate's sources and ``source_id``).
+    That sum is an honest upper bound: every point of the new line lies within the old
+    estimate of the real route plus its distance to the old line. The layer is validated again
     afterwards; on any error the backup is restored.
 
     Parameters
@@ -282,6 +337,9 @@ def import_geometry(
     precision
         ``exact`` (default) or ``approximate``; ``schematic`` needs named waypoints, which an
         imported geometry does not have.
+    route_error_km
+        Lines only: the new geometry's estimated largest distance in km from the real route
+        (finite, 0 or more). Required for a line whose table has no estimate to carry over.
     confirm
         Called with the preview; the change is applied only if it returns ``True``.
 
@@ -289,9 +347,11 @@ def import_geometry(
     ------
     CcamapError
         For an unknown layer, feature or source, a file without exactly one selected feature,
-        or geometry failing validation or outside the region.
+        geometry failing validation or outside the region, a ``route_error_km`` that is given
+        for a point layer, negative or not finite, or missing for a line with no estimate.
     """
     lay = get_layer(layer)
+    given_error = _check_route_error(route_error_km, lay)
     geodata = Path(geodata)
     precision = precision or "exact"
     if precision not in PRECISIONS or precision in ("schematic", "locality"):
@@ -327,16 +387,31 @@ def import_geometry(
                f"{len(matches)} feature(s) and {len(rows)} row(s)")
         raise CcamapError(msg)
     feat, row = matches[0], rows[0]
+    old_error = None
+    if lay.is_line:
+        if "route_error_km" not in table.columns:
+            table["route_error_km"] = ""
+        old_error = _old_route_error(str(table.loc[row, "route_error_km"]).strip())
+        if given_error is None and old_error is None:
+            msg = (f"{csv_path}: expected --route-error-km for {feature_id!r} (the estimated "
+                   f"largest distance in km between the new geometry and the real route), "
+                   f"found no option and no previous estimate to carry over")
+            raise CcamapError(msg)
 
     new = _validate_new(read_new_geometry(file, feature_index=feature_index, where=where),
                         lay, feature_id, source_id, Path(file))
     old = shape(feat["geometry"]) if feat.get("geometry") else None
     n_old = len(shapely.get_coordinates(old)) if old is not None else 0
+    moved = _max_distance_km(old, new) if old is not None else 0.0
+    new_error, basis = None, ""
+    if given_error is not None:
+        new_error, basis = given_error, "given"
+    elif old_error is not None:
+        new_error, basis = math.ceil(round((old_error + moved) * 10, 6)) / 10, "carried"
     preview = ImportPreview(
         lay.name, feature_id,
         _length(old, lay) if old is not None else None, _length(new, lay),
-        n_old, len(shapely.get_coordinates(new)),
-        _max_distance_km(old, new) if old is not None else 0.0,
+        n_old, len(shapely.get_coordinates(new)), moved, new_error, basis,
     )
     if confirm is not None and not confirm(preview):
         return ImportResult(preview, applied=False, backup=None)
@@ -358,6 +433,14 @@ def import_geometry(
     table.loc[row, "sources"] = ";".join(cited)
     table.loc[row, "field_sources"] = _set_field_source(
         str(table.loc[row, "field_sources"]), "geometry_precision", source_id)
+    if new_error is not None:
+        table.loc[row, "route_error_km"] = _number(new_error)
+        basis_ids = [source_id] if basis == "given" else _field_source(
+            str(table.loc[row, "field_sources"]), "route_error_km")
+        if source_id not in basis_ids:
+            basis_ids.append(source_id)
+        table.loc[row, "field_sources"] = _set_field_source(
+            str(table.loc[row, "field_sources"]), "route_error_km", ",".join(basis_ids))
     newline = "\r\n" if b"\r\n" in originals[csv_path] else "\n"
     replace_files({
         geo_path: (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8"),
