@@ -191,3 +191,22 @@ def test_validate_fix_backs_up_repairs_and_prints_a_diff(geodata):
     fixed = json.loads((geodata / "railways.geojson").read_text("utf-8"))["features"][0]
     assert len(fixed["geometry"]["coordinates"]) == 3
     assert len(fixed["properties"]["waypoints"]) == 3
+
+
+def test_notes_are_counted_after_ten_per_code_and_listed_with_verbose(geodata):
+    crossing = {"type": "LineString",
+                "coordinates": [[80.0, 44.0], [81.0, 45.0], [81.0, 44.0], [80.0, 45.0]]}
+    ids = [f"rail-x{i:02d}" for i in range(13)]
+    write_layer(geodata, "railways", [feature(i, crossing) for i in ids],
+                [record("railways", i, countries="KAZ") for i in ids])
+    short = runner.invoke(app, ["validate", "--geodata", str(geodata)])
+    assert short.exit_code == 0, short.output
+    listed = [i for i in ids if f"[{i}]" in short.output]
+    assert listed == ids[:10]
+    assert "... and 3 more notes [self-crossing]" in short.output
+    full = runner.invoke(app, ["validate", "--geodata", str(geodata), "--verbose"])
+    assert [i for i in ids if f"[{i}]" in full.output] == ids
+    assert "more notes" not in full.output
+    as_json = runner.invoke(app, ["validate", "--geodata", str(geodata), "--format", "json"])
+    codes = [p["code"] for p in json.loads(as_json.output)["problems"]]
+    assert codes.count("self-crossing") == 13

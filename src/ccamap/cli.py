@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -28,18 +28,24 @@ from rich.table import Table
 
 from ccamap import settings
 from ccamap.errors import CcamapError, UnsafeOutputError, UsageError, ValidationError
-from ccamap.export import FORMATS
 from ccamap.fix import fix as fix_geodata
-from ccamap.importer import ImportPreview, import_geometry
 from ccamap.layers import LAYERS
-from ccamap.pipeline import Progress, export_postgis
-from ccamap.pipeline import build as build_maps
-from ccamap.pipeline import export as export_layers
-from ccamap.report import Report
+from ccamap.report import Progress, Report
 from ccamap.safety import check_local_source, redact, sanitize_terminal, secrets_in_url
 from ccamap.validate import validate as validate_data
 
+if TYPE_CHECKING:
+    from ccamap.importer import ImportPreview
+
+# ``build``, ``export`` and ``import`` load their stage (folium and the renderer, the writers,
+# GDAL) when they run, so that ``ccamap validate`` and ``ccamap layers`` start without it: the
+# one place in ccamap with imports inside functions, for start-up time only (no cycle needs
+# them; tests/test_architecture.py names this module as the exception).
+
 __all__ = ["app", "main"]
+
+#: Notes (``info`` problems) printed per code before the rest are counted in one line.
+INFO_SHOWN_PER_CODE = 10
 
 app = typer.Typer(
     name="ccamap",
@@ -136,9 +142,23 @@ def _fail_write(exc: OSError, what: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _print_report(report: Report) -> None:
+def _print_report(report: Report, *, verbose: bool = True) -> None:
+    """Print every error and warning, and the notes (``info``).
+
+    Unless ``verbose``, at most :data:`INFO_SHOWN_PER_CODE` notes of each code are printed,
+    then how many more there are.
+    """
+    shown: Counter[str] = Counter()
     for problem in report:
+        if problem.severity == "info" and not verbose:
+            shown[problem.code] += 1
+            if shown[problem.code] > INFO_SHOWN_PER_CODE:
+                continue
         _say(err_console, problem.format())
+    for code, n in sorted(shown.items()):
+        if n > INFO_SHOWN_PER_CODE:
+            _say(err_console, f"... and {n - INFO_SHOWN_PER_CODE:,} more notes [{code}] "
+                              "(ccamap validate --verbose lists every one)")
 
 
 def _check_layers(layers: list[str] | None) -> list[str] | None:
@@ -181,11 +201,13 @@ def build(
     names = _check_layers(layers)
     if offline and cdn:
         _fail(UsageError("expected --offline or --cdn, found both"))
+    from ccamap.pipeline import build as build_maps
+
     try:
         with _stage_bars("Building") as progress:
             result = build_maps(geodata, out, names, strict=strict, cdn=cdn, progress=progress)
     except ValidationError as exc:
-        _print_report(exc.report)
+        _print_report(exc.report, verbose=False)
         _fail(exc)
     except CcamapError as exc:
         _fail(exc)
@@ -207,8 +229,15 @@ def validate(
         bool, typer.Option("--fix", help="Apply the announced repairs to geodata/ (backup "
                                          "first, diff printed), then validate.")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print every note, not the first "
+                                                   f"{INFO_SHOWN_PER_CODE} of each code.")
+    ] = False,
 ) -> None:
-    """Check every layer and print all problems; exit 1 on any error.
+    """Check every layer and print every error and warning; exit 1 on any error.
+
+    Notes (accepted oddities) are printed up to 10 per code, then counted; --verbose prints
+    them all, and --format json always holds every problem.
 
     Example: ccamap validate --format json > report.json
 
@@ -233,7 +262,7 @@ def validate(
     if fmt is ReportFormat.json:
         sys.stdout.write(report.to_json() + "\n")
     else:
-        _print_report(report)
+        _print_report(report, verbose=verbose)
         n_features = sum(len(i.geometries) for i in inputs.values())
         out_console.print(f"{len(inputs)} layers, {n_features} features: "
                           f"{len(report.errors)} errors, {len(report.warnings)} warnings")
@@ -244,7 +273,8 @@ def validate(
 @app.command()
 def export(
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help=f"Export format: {', '.join(FORMATS)}.")
+        str, typer.Option("--format", "-f",
+                          help=f"Export format: {', '.join(settings.EXPORT_FORMATS)}.")
     ] = "geojson",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] =
         settings.EXPORT_DIR,
@@ -265,6 +295,9 @@ def export(
 
              ccamap export --to postgresql://me@localhost:5432/gis --schema ccamap
     """
+    from ccamap.pipeline import export as export_layers
+    from ccamap.pipeline import export_postgis
+
     names = _check_layers(layer)
     known = secrets_in_url(to) if to is not None else []
     try:
@@ -276,7 +309,7 @@ def export(
         with _stage_bars(f"Exporting {fmt}") as progress:
             written = export_layers(geodata, out, names, fmt=fmt, progress=progress)
     except ValidationError as exc:
-        _print_report(exc.report)
+        _print_report(exc.report, verbose=False)
         _fail(exc)
     except CcamapError as exc:
         _fail(exc, known=known)
@@ -319,6 +352,8 @@ def import_(
     Example: ccamap import pipelines pipe-cac-line-a route.gpkg --where "name = 'Line A'"
              --source osm-2026 --route-error-km 1
     """
+    from ccamap.importer import import_geometry
+
     _check_layers([layer])
     if feature_index is not None and where is not None:
         raise typer.BadParameter("give --feature-index or --where, not both",

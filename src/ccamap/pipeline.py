@@ -30,7 +30,7 @@ from ccamap.render import (
     render_map,
     render_table,
 )
-from ccamap.report import Report
+from ccamap.report import Progress, Report
 from ccamap.safety import check_output_dir
 from ccamap.spatial import load_boundaries
 from ccamap.validate import validate
@@ -39,9 +39,6 @@ __all__ = ["BuildResult", "Dataset", "build", "export", "export_postgis", "load"
            "load_outlines", "render_maps"]
 
 
-#: Told of progress: ``(stage, done, total)``; stages are ``validate``, ``render``, ``export``
-#: and ``write``.
-Progress = Callable[[str, int, int], None]
 
 
 def _tell(progress: Progress | None, stage: str, done: int, total: int) -> None:

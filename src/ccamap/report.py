@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from ccamap.rules import Rule, Severity
 
-__all__ = ["Problem", "Report", "Severity"]
+__all__ = ["Problem", "Progress", "Report", "Severity"]
+
+#: Told of progress: ``(stage, done, total)``. :func:`ccamap.validate.validate` names the step
+#: just finished (``"railways: geometry"``); :func:`ccamap.pipeline.build` names its stage
+#: (``validate``, ``render``, ``export``, ``write``).
+Progress = Callable[[str, int, int], None]
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
 #: Characters ``json.dumps(ensure_ascii=False)`` leaves raw that a terminal may act on.

@@ -72,6 +72,16 @@ MAX_VERTICES: int = 200_000
 #: checked by their own rules).
 MAX_NESTING: int = 16
 
+#: Export formats (``ccamap export --format``) and the file suffix of each.
+EXPORT_FORMATS: dict[str, str] = {
+    "geojson": ".geojson",
+    "gpkg": ".gpkg",
+    "kml": ".kml",
+    "csv": ".csv",
+    "parquet": ".parquet",
+    "fgb": ".fgb",
+}
+
 #: Most layers a file given to ``ccamap import`` may hold (GDAL reopens a file for every layer it
 #: reads, so a file of hundreds of layers would take minutes).
 MAX_IMPORT_LAYERS: int = 100

@@ -29,14 +29,7 @@ __all__ = ["FORMATS", "LIST_SEPARATOR", "check_format", "claims_table", "export_
            "export_paths", "list_columns", "plain_values", "round_geometries", "round_geometry"]
 
 #: Export formats and the file suffix of each.
-FORMATS: dict[str, str] = {
-    "geojson": ".geojson",
-    "gpkg": ".gpkg",
-    "kml": ".kml",
-    "csv": ".csv",
-    "parquet": ".parquet",
-    "fgb": ".fgb",
-}
+FORMATS: dict[str, str] = settings.EXPORT_FORMATS
 
 #: Formats that hold every layer in one file, ``ccamap<suffix>``.
 SINGLE_FILE = frozenset({"gpkg", "kml"})

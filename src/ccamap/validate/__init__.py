@@ -23,7 +23,7 @@ from ccamap import settings
 from ccamap.errors import CcamapError, LoadError
 from ccamap.layers import LAYERS, Layer
 from ccamap.readers import gc_paused, read_attribute_table, read_feature_collection
-from ccamap.report import Report
+from ccamap.report import Progress, Report
 from ccamap.validate.attributes import check_attributes
 from ccamap.validate.catalogue import check_catalogue
 from ccamap.validate.claims import attach_claims
@@ -48,9 +48,6 @@ __all__ = [
     "validate_layer",
 ]
 
-#: Told of progress: ``(stage, done, total)``, the shape :func:`ccamap.pipeline.build` uses;
-#: here a stage names the step just finished (``"railways: geometry"``).
-Progress = Callable[[str, int, int], None]
 
 #: The steps of each layer, in order.
 _LAYER_STEPS = ("geometry", "attributes", "join")
