@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,6 +20,7 @@ from ccamap.export import check_format, render_export, to_postgis, write_export
 from ccamap.io import publish_tree, text_writer
 from ccamap.join import join_layer
 from ccamap.layers import LAYERS, get_layer
+from ccamap.readers import gc_paused
 from ccamap.render import (
     deterministic_ids,
     layer_geojson,
@@ -197,21 +196,6 @@ class _Batch:
         return write
 
 
-@contextlib.contextmanager
-def _long_lived() -> Iterator[None]:
-    """Keep the garbage collector from re-scanning the loaded data while a build allocates.
-
-    Everything alive when the block starts (the validated, joined layers) lives until the build
-    ends; :func:`gc.freeze` moves it out of the collector's generations, so the many small
-    containers that rendering and export create do not trigger full scans of it.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def build(
     geodata: str | Path | None = None,
     out: str | Path | None = None,
@@ -256,6 +240,15 @@ def build(
     out = Path(out) if out is not None else settings.MAPS_DIR
     check_output_dir(out, Path(geodata) if geodata is not None else settings.GEODATA_DIR,
                      replaced_whole=True)
+    # The build allocates millions of small lists and strings (coordinates, rows) and creates
+    # no cycles worth collecting while it runs; the collector's scans of the loaded data cost a
+    # third of the build at 10,000 lines (38 s -> 28 s with it paused, same peak memory).
+    with gc_paused():
+        return _build(geodata, out, layers, strict=strict, cdn=cdn, progress=progress)
+
+
+def _build(geodata: str | Path | None, out: Path, layers: list[str] | None, *, strict: bool,
+           cdn: bool, progress: Progress | None) -> BuildResult:
     only = _names(layers) if layers else None
     _tell(progress, "validate", 0, 1)
     data = load(geodata, None, strict=strict)
@@ -308,8 +301,7 @@ def build(
             Path(f"{name}.html"))
         rel = Path("export") / f"{name}.geojson"
         writers[rel] = _Batch(partial(export_of, name), written).writer(rel)
-    with _long_lived():
-        result = publish_tree(out, writers)
+    result = publish_tree(out, writers)
     return BuildResult(written=result, report=data.report)
 
 
