@@ -22,10 +22,11 @@ from ccamap.join import join_layer
 from ccamap.layers import LAYERS, get_layer
 from ccamap.readers import gc_paused
 from ccamap.render import (
+    PreparedLayer,
     deterministic_ids,
-    layer_geojson,
     outlines_for_display,
     outlines_frame,
+    prepare_layer,
     render_map,
     render_table,
 )
@@ -124,7 +125,7 @@ def render_maps(
     basemap: dict[str, Any] | None = None,
     pages_for: list[str] | None = None,
     progress: Progress | None = None,
-    prepared: dict[str, dict[str, Any]] | None = None,
+    prepared: dict[str, PreparedLayer] | None = None,
 ) -> dict[str, str]:
     """Render the overview, per-layer maps and the table to HTML, by file name.
 
@@ -133,7 +134,7 @@ def render_maps(
     callers of earlier versions: offline is the default). ``pages_for`` limits the per-layer
     pages to those layers (the overview and the table always show every layer of ``data``);
     ``progress`` is told of each page as it is rendered. ``prepared`` is a cache of each
-    layer's map data (:func:`ccamap.render.layer_geojson`): what it holds is used, what is
+    layer's map data (:func:`ccamap.render.prepare_layer`): what it holds is used, what is
     computed is added, so a caller rendering pages in several calls prepares each layer once.
     Only the layers drawn on the pages asked for are prepared.
     """
@@ -144,7 +145,7 @@ def render_maps(
     countries = outlines_frame(outlines)
     for name in drawn:
         if name not in prepared:
-            prepared[name] = layer_geojson(data.layers[name], LAYERS[name], data.sources,
+            prepared[name] = prepare_layer(data.layers[name], LAYERS[name], data.sources,
                                            countries=countries)
     options: dict[str, Any] = {"cdn": cdn, "outlines": outlines, "basemap": basemap,
                                "prepared": prepared, "site": True}
@@ -257,7 +258,7 @@ def _build(geodata: str | Path | None, out: Path, layers: list[str] | None, *, s
     names = [n for n in data.layers if only is None or n in only]
     options: dict[str, Any] = {"cdn": cdn, "outlines": load_outlines(geodata),
                                "basemap": {"water": load_water(root)}}
-    prepared: dict[str, dict[str, Any]] = {}
+    prepared: dict[str, PreparedLayer] = {}
     pages, exports = len(names) + 2, len(names)
     counts = {"render": 0, "export": 0, "write": 0}
     files = 2 + 2 * len(names)

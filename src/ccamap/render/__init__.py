@@ -17,12 +17,20 @@ from ccamap.render.elements import (
     unsafe_elements,
 )
 from ccamap.render.geometry import Band, lod_bands, lod_error_px
-from ccamap.render.maps import outlines_for_display, outlines_frame, render_map, render_table
+from ccamap.render.maps import (
+    PreparedLayer,
+    outlines_for_display,
+    outlines_frame,
+    prepare_layer,
+    render_map,
+    render_table,
+)
 from ccamap.render.pagedata import first_year, km_by_country, layer_geojson
 from ccamap.style import category_key, feature_style, point_radius
 
 __all__ = [
     "Band",
+    "PreparedLayer",
     "_SafeMacro",
     "card_html",
     "category_key",
@@ -39,6 +47,7 @@ __all__ = [
     "outlines_for_display",
     "outlines_frame",
     "point_radius",
+    "prepare_layer",
     "render_map",
     "render_table",
     "unsafe_elements",
