@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ccamap import settings
-from ccamap.basemap import load_water
+from ccamap.basemap import country_labels, load_water, places_for_display
 from ccamap.errors import ValidationError
 from ccamap.export import check_format, render_export, to_postgis, write_export
 from ccamap.io import publish_tree, text_writer
@@ -142,8 +142,9 @@ def render_maps(
     names = [n for n in data.layers if pages_for is None or n in pages_for]
     drawn = list(data.layers) if all_layers else names
     prepared = prepared if prepared is not None else {}
-    countries = outlines_frame(outlines)
-    for name in drawn:
+    missing = [name for name in drawn if name not in prepared]
+    countries = outlines_frame(outlines) if missing else None
+    for name in missing:
         if name not in prepared:
             prepared[name] = prepare_layer(data.layers[name], LAYERS[name], data.sources,
                                            countries=countries)
@@ -256,8 +257,11 @@ def _build(geodata: str | Path | None, out: Path, layers: list[str] | None, *, s
     _tell(progress, "validate", 1, 1)
     root = Path(geodata) if geodata is not None else settings.GEODATA_DIR
     names = [n for n in data.layers if only is None or n in only]
-    options: dict[str, Any] = {"cdn": cdn, "outlines": load_outlines(geodata),
-                               "basemap": {"water": load_water(root)}}
+    outlines = load_outlines(geodata)
+    basemap: dict[str, Any] = {"water": load_water(root)}
+    if outlines is not None:  # the same on every page: computed once
+        basemap.update(places=places_for_display(), countries=country_labels(outlines))
+    options: dict[str, Any] = {"cdn": cdn, "outlines": outlines, "basemap": basemap}
     prepared: dict[str, PreparedLayer] = {}
     pages, exports = len(names) + 2, len(names)
     counts = {"render": 0, "export": 0, "write": 0}

@@ -156,7 +156,8 @@ def render_map(
         :func:`outlines_for_display`); without it, only online tile layers are offered.
     basemap
         Place names and water for the offline basemap: ``{"water": FeatureCollection}``;
-        towns (GeoNames) and country labels are added whenever ``outlines`` are given.
+        towns (GeoNames) and country labels are added whenever ``outlines`` are given, unless
+        it already holds them (``"places"``, ``"countries"``: a build computes them once).
     prepared
         :func:`prepare_layer` of some layers, already computed (a build draws each layer on two
         maps and prepares it once).
@@ -184,7 +185,10 @@ def render_map(
     root.html.add_child(_Raw(chrome_html(title, sources, site=site)), name="ccamap_chrome")
     if outlines is not None:
         extra = dict(basemap or {})
-        extra.update(places=places_for_display(), countries=country_labels(outlines))
+        if "places" not in extra:  # a build computes these once for all its pages
+            extra["places"] = places_for_display()
+        if "countries" not in extra:
+            extra["countries"] = country_labels(outlines)
         _Outlines(outlines, extra).add_to(m)
     _TileLayer("OpenStreetMap", name="OpenStreetMap (online)", control=True,
                      show=outlines is None).add_to(m)
@@ -194,12 +198,15 @@ def render_map(
         control=True, show=False, subdomains="abcd",
     ).add_to(m)
     bounds: list[float] | None = None
-    countries = outlines_frame(outlines)
+    countries = None
     cited: set[str] = set()
     for name, gdf in layers.items():
         layer = LAYERS[name]
-        ready = (prepared or {}).get(name) or prepare_layer(gdf, layer, sources,
-                                                            countries=countries)
+        ready = (prepared or {}).get(name)
+        if ready is None:
+            if countries is None:
+                countries = outlines_frame(outlines)
+            ready = prepare_layer(gdf, layer, sources, countries=countries)
         cited |= ready.cited
         _DataLayer(name, layer.title, ready.json_text).add_to(m)
         if len(gdf):
