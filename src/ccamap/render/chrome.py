@@ -165,7 +165,7 @@ def chrome_html(title: str, sources: pd.DataFrame, *, site: bool) -> str:
                     f"{escape(v)}</p>" for k, v in _ABOUT.items())
     cite = (f"ccamap contributors ({date[:4] or '2026'}). ccamap: an open map of China–Central "
             f"Asia cooperation infrastructure, version 0.1.0, data as of {date or 'n.d.'}. "
-            "Code MIT, data CC BY 4.0.")
+            "Code MIT; database ODbL 1.0, contents CC BY 4.0.")
     links = ('<a class="ccamap-navlink" href="table.html" data-i18n="table">Table</a>'
              if site else "")
     exports = "".join(
@@ -227,7 +227,11 @@ def chrome_html(title: str, sources: pd.DataFrame, *, site: bool) -> str:
         '<form method="dialog"><button data-i18n="close">Close</button></form></dialog>'
         '<dialog id="ccamap-licence" class="ccamap-dialog" aria-labelledby="ccamap-licence-h">'
         '<h2 id="ccamap-licence-h" data-i18n="licence">Licence</h2><ul>'
-        "<li>Data: CC BY 4.0, ccamap contributors; facts © the cited sources.</li>"
+        "<li>Data: the database under the Open Database License (ODbL) 1.0, as it holds "
+        "geometry derived from OpenStreetMap; its contents (descriptions, compiled tables) "
+        "CC BY 4.0, ccamap contributors; facts © the cited sources.</li>"
+        "<li>Routes and locations: © OpenStreetMap contributors (ODbL 1.0); pipeline routes "
+        "from Global Energy Monitor (CC BY 4.0).</li>"
         "<li>Country outlines, lakes: Natural Earth (public domain).</li>"
         "<li>Place names: GeoNames (CC BY 4.0).</li>"
         "<li>Code: MIT.</li>"
