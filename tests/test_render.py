@@ -22,10 +22,12 @@ from ccamap.render import (
 )
 from ccamap.render.geometry import (
     decode,
-    decode_band,
+    decode_levels,
     encode_line_bands,
     encode_lines,
     encode_points,
+    to_mercator,
+    vertex_levels,
 )
 
 from _browser import Page
@@ -180,34 +182,51 @@ def test_chromium_decodes_what_python_encodes(browser, geodata, tmp_path):
             assert got["parts"] == list(np.cumsum([0, *(len(p) for p in want[:-1])]))
             assert np.allclose(xy, np.concatenate(want), atol=1e-5, rtol=0)
         bands = encode_line_bands(RANDOM_WALKS)
-        stored = [b for f in bands if isinstance(f, list) for b in f[:-1] if b]
+        stored = [(f[0], len(g.coords)) for f, g in zip(bands, RANDOM_WALKS, strict=True)
+                  if isinstance(f, list)]
         assert stored
-        assert page.js("(ts) => ts.map(t => ccamap.decodeIndices(t))", stored) == [
-            decode_band(t) for t in stored]
+        got = page.js("(ts) => ts.map(([t, n]) => Array.from(ccamap.decodeLevels(t, n)))", stored)
+        assert got == [decode_levels(t, n) for t, n in stored]
     finally:
         page.close()
 
 
 def test_level_of_detail_stays_within_each_bands_tolerance():
     bands = lod_bands()
-    assert [(b.min_zoom, b.max_zoom) for b in bands] == [(0, 4), (5, 6), (7, 8), (9, 10),
-                                                          (11, 18)]
+    assert [(b.min_zoom, b.max_zoom) for b in bands] == [
+        (0, 4), (5, 5), (6, 6), (7, 7), (8, 8), (9, 9), (10, 10), (11, 18)]
     assert all(b.max_error_px < 1 for b in bands[:-1]) and bands[-1].tolerance_m == 0
     geoms = RANDOM_WALKS + ODD_LINES
     errors = lod_error_px(geoms)
     for band, error in zip(bands, errors, strict=True):
         assert error <= band.tolerance_m / (2 * math.pi * 6378137 / 256 / 2**band.max_zoom) \
             + 1e-9
+    simplified = 0
     for geom, encoded in zip(geoms, encode_line_bands(geoms), strict=True):
+        parts = [len(p.coords) for p in getattr(geom, "geoms", [geom])]
         if isinstance(encoded, str):
             continue
-        n = len(shapely.get_coordinates(geom))
-        for text in encoded[:-1]:
-            if text:
-                kept = decode_band(text)
-                # a subset of the vertices, both ends kept: no feature disappears
-                assert kept == sorted(set(kept)) and kept[0] == 0 and kept[-1] == n - 1
-                assert 2 <= len(kept) < n
+        levels = decode_levels(encoded[0], sum(parts))
+        assert set(levels) <= set(range(len(bands)))
+        ends = np.cumsum(parts)
+        for start, end in zip(ends - parts, ends, strict=True):
+            # every band keeps both ends of every part: no feature or part disappears
+            assert levels[start] == 0 and levels[end - 1] == 0
+        kept = [sum(lv <= b for lv in levels) for b in range(len(bands))]
+        assert kept == sorted(kept) and kept[-1] == sum(parts)  # nested; all at full detail
+        simplified += kept[0] < sum(parts)
+    # every random walk of more than two vertices is simplified at low zooms
+    assert simplified == sum(len(w.coords) > 2 for w in RANDOM_WALKS) > 0
+
+
+def test_vertex_levels_are_the_simplification_of_each_band():
+    walk = RANDOM_WALKS[0]
+    levels = np.array(vertex_levels([walk]))
+    merc = to_mercator([walk])[0]
+    for b, band in enumerate(lod_bands()[:-1]):
+        want = shapely.get_coordinates(shapely.simplify(merc, band.tolerance_m,
+                                                        preserve_topology=False))
+        assert np.allclose(shapely.get_coordinates(merc)[levels <= b], want)
 
 
 def test_unnamed_waypoints_show_no_row(geodata):
@@ -292,6 +311,22 @@ def test_large_layers_draw_on_a_canvas_and_open_cards_on_click(browser, geodata,
             == "rail-one"
         doc = json.loads(page.js("() => ccamap.exportText('geojson')"))
         assert doc["features"][0]["geometry"] == LINE
+        # one shared canvas draws the layer; a filter redraws it at the next frame
+        drawn = """() => new Promise((done) => requestAnimationFrame(() => {
+            const c = ccamap.map.getPanes().overlayPane.querySelector('canvas');
+            const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let inked = 0;
+            for (let i = 3; i < px.length; i += 4) { if (px[i]) { inked += 1; } }
+            done([ccamap.lineCanvas.drawn, inked]);
+        }))"""
+        features, inked = page.js(drawn)
+        assert features == 1 and inked > 50
+        page.js("() => ccamap.setFilter('statuses', [])")
+        assert page.js(drawn) == [0, 0]
+        page.js("() => ccamap.setFilter('statuses', null)")
+        assert page.js(drawn) == [features, inked]
+        page.js("() => ccamap.map.removeLayer(ccamap.groups.railways)")
+        assert page.js(drawn) == [0, 0]
         assert [e for e in page.errors if "Failed to load resource" not in e] == []
     finally:
         page.close()

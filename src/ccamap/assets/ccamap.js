@@ -300,26 +300,25 @@
   }
   ccamap.decode = decode;
 
-  function decodeIndices(text) {
-    var out = [], value = 0, shift = 0;
-    for (var i = 0; i < text.length; i += 1) {
+  // The levels of a line's n vertices: two to a character, the first in the low 3 bits. Band
+  // b draws the vertices of level b or less (every part's ends are level 0).
+  function decodeLevels(text, n) {
+    var out = new Uint8Array(n);
+    for (var i = 0; i < text.length && 2 * i < n; i += 1) {
       var c = CODE[text.charCodeAt(i)];
-      value |= (c & 31) << shift;
-      shift += 5;
-      if (c < 32) {
-        out.push(out.length ? out[out.length - 1] + value + 1 : value);
-        value = 0;
-        shift = 0;
-      }
+      out[2 * i] = c & 7;
+      if (2 * i + 1 < n) { out[2 * i + 1] = c >> 3; }
     }
     return out;
   }
-  ccamap.decodeIndices = decodeIndices;
+  ccamap.decodeLevels = decodeLevels;
 
   function fullShape(entry) {
+    if (!entry.shape && entry.src.set) { entry.shape = entry.src.set.shapeOf(entry.row); }
     if (!entry.shape) {
       var g = entry.src.geometry[entry.row];
       entry.shape = decode(typeof g === "string" ? g : g[g.length - 1], entry.src.scale);
+      entry.shape.levels = typeof g === "string" ? null : decodeLevels(g[0], entry.shape.xy.length / 2);
     }
     return entry.shape;
   }
@@ -331,25 +330,22 @@
     return bands.length - 1;
   }
 
-  // The band a line really stores for a zoom band (an empty band is the next one's), -1: full.
+  // The band a line draws at a zoom band: -1 (every vertex) when it has no levels or at the
+  // last band.
   function storedBand(entry, band) {
-    var g = entry.src.geometry[entry.row];
-    if (typeof g === "string") { return -1; }
-    for (var b = band; b < g.length - 1; b += 1) { if (g[b]) { return b; } }
-    return -1;
+    var bands = entry.src.bands || [];
+    if (band >= bands.length - 1) { return -1; }
+    return entry.src.set || typeof entry.src.geometry[entry.row] !== "string" ? band : -1;
   }
 
-  function lineLatLngs(entry, stored) {
+  function lineLatLngs(entry, band) {
     var shape = fullShape(entry), xy = shape.xy, parts = shape.parts, n = xy.length / 2;
-    var g = entry.src.geometry[entry.row];
-    var keep = stored < 0 ? null : decodeIndices(g[stored]);
+    var levels = band < 0 ? null : shape.levels;
     var out = [];
     for (var k = 0; k < parts.length; k += 1) {
       var from = parts[k], to = k + 1 < parts.length ? parts[k + 1] : n, part = [];
-      if (keep === null) {
-        for (var j = from; j < to; j += 1) { part.push([xy[2 * j + 1], xy[2 * j]]); }
-      } else {
-        keep.forEach(function (v) { if (v >= from && v < to) { part.push([xy[2 * v + 1], xy[2 * v]]); } });
+      for (var j = from; j < to; j += 1) {
+        if (!levels || levels[j] <= band) { part.push([xy[2 * j + 1], xy[2 * j]]); }
       }
       out.push(part);
     }
@@ -376,7 +372,391 @@
     return ccamap.canvas || (ccamap.canvas = L.canvas({ padding: 0.5, tolerance: 5 }));
   }
 
+
+  /* ------------------------------------------------------------------ large line layers */
+
+  /* A large line layer (data.canvas) is not a Leaflet polyline per feature: its vertices are
+   * decoded once into one typed array (Web Mercator pixels at zoom 0), and one shared canvas
+   * draws every visible feature of every such layer, batched by style (a few features a
+   * stroke), at the zoom band's level of detail, skipping features outside the view. Clicks
+   * and hovers are hit-tested on the same arrays (the canvas takes no pointer events, so point
+   * layers drawn above or below stay clickable). Each feature's entry gets a small stand-in for
+   * a polyline (getLatLngs, getBounds, setStyle) and its layer a stand-in for a group. */
+  var MAX_LAT = 85.0511287798;
+  function worldX(lon) { return 256 * (0.5 + lon / 360); }
+  function worldY(lat) {
+    var s = Math.sin(Math.max(Math.min(lat, MAX_LAT), -MAX_LAT) * Math.PI / 180);
+    return 256 * (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI));
+  }
+
+  // Inflate a packed layer (ccamap.render.packing): base64 of raw deflate holding a uint32
+  // head length, the head (the page data as JSON) and, for lines, the binary geometry.
+  function unpack(text) {
+    var bin = atob(text), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i += 1) { bytes[i] = bin.charCodeAt(i); }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    return new Response(stream).arrayBuffer().then(function (buffer) {
+      var all = new Uint8Array(buffer), size = new DataView(buffer).getUint32(0, true);
+      var data = JSON.parse(new TextDecoder().decode(all.subarray(4, 4 + size)));
+      data.binary = all.subarray(4 + size);
+      return data;
+    });
+  }
+  ccamap.unpack = unpack;
+
+  // Decode a packed layer's lines: {ints: the quantized coordinates (x, y ...), xy: the same in
+  // Web Mercator pixels at zoom 0, levels: each vertex's level, start: each feature's first
+  // vertex (and the end), parts: per feature null or its part starts, box: per feature
+  // [minX, minY, maxX, maxY]}. The deltas are zigzagged uint32 in four byte planes.
+  function decodePacked(data, scale) {
+    var counts = data.counts, n = counts.length, total = 0, i;
+    for (i = 0; i < n; i += 1) { total += counts[i]; }
+    var b = data.binary, m = 2 * total, p1 = total + m, p2 = p1 + m, p3 = p2 + m;
+    var ints = new Int32Array(m), xy = new Float64Array(m), start = new Int32Array(n + 1);
+    var box = new Float64Array(4 * n), v = 0;
+    for (i = 0; i < n; i += 1) {
+      var x = 0, y = 0, x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      start[i] = v;
+      for (var c = 0; c < counts[i]; c += 1, v += 1) {
+        for (var h = 2 * v; h < 2 * v + 2; h += 1) {
+          var z = (b[total + h] | (b[p1 + h] << 8) | (b[p2 + h] << 16) | (b[p3 + h] << 24)) >>> 0;
+          var d = (z >>> 1) ^ -(z & 1);
+          if (h & 1) { y += d; ints[h] = y; } else { x += d; ints[h] = x; }
+        }
+        var px = worldX(x / scale), py = worldY(y / scale);
+        xy[2 * v] = px;
+        xy[2 * v + 1] = py;
+        if (px < x0) { x0 = px; }
+        if (px > x1) { x1 = px; }
+        if (py < y0) { y0 = py; }
+        if (py > y1) { y1 = py; }
+      }
+      box[4 * i] = x0;
+      box[4 * i + 1] = y0;
+      box[4 * i + 2] = x1;
+      box[4 * i + 3] = y1;
+    }
+    start[n] = v;
+    return { ints: ints, xy: xy, levels: b.subarray(0, total), start: start,
+      parts: data.parts, box: box };
+  }
+
+  // One layer drawn by the shared canvas.
+  function LineSet(key, src, entries) {
+    this.key = key;
+    this.src = src;
+    this.entries = entries;
+    this.shape = decodePacked(src.data, src.scale);
+    this.shown = false;
+  }
+
+  // Feature i as decode() returns a line (degrees), with its levels.
+  LineSet.prototype.shapeOf = function (i) {
+    var s = this.shape, from = s.start[i], to = s.start[i + 1], xy = [];
+    for (var h = 2 * from; h < 2 * to; h += 1) { xy.push(s.ints[h] / this.src.scale); }
+    return { xy: xy, parts: s.parts[i] || [0], levels: s.levels.subarray(from, to) };
+  };
+
+  // Add feature i's path at a band (-1: every vertex) to ctx, in layer pixels.
+  LineSet.prototype.trace = function (ctx, i, band, k, ox, oy) {
+    var s = this.shape, xy = s.xy, lv = s.levels, from = s.start[i], to = s.start[i + 1];
+    var parts = s.parts[i], next = parts && parts.length > 1 ? from + parts[1] : Infinity, pi = 1;
+    var top = band < 0 ? 255 : band;
+    for (var v = from; v < to; v += 1) {
+      if (lv[v] > top) { continue; }
+      var x = xy[2 * v] * k - ox, y = xy[2 * v + 1] * k - oy;
+      if (v === from || v === next) {
+        ctx.moveTo(x, y);
+        if (v === next) { pi += 1; next = pi < parts.length ? from + parts[pi] : Infinity; }
+      } else { ctx.lineTo(x, y); }
+    }
+  };
+
+  // The distance in pixels from (px, py) to feature i as drawn at a band (zoom scale k, origin).
+  LineSet.prototype.distance = function (i, band, k, ox, oy, px, py) {
+    var s = this.shape, xy = s.xy, lv = s.levels, from = s.start[i], to = s.start[i + 1];
+    var parts = s.parts[i], next = parts && parts.length > 1 ? from + parts[1] : Infinity, pi = 1;
+    var top = band < 0 ? 255 : band, best = Infinity, ax = 0, ay = 0;
+    for (var v = from; v < to; v += 1) {
+      if (lv[v] > top) { continue; }
+      var bx = xy[2 * v] * k - ox, by = xy[2 * v + 1] * k - oy, dd;
+      if (v === from || v === next) {
+        if (v === next) { pi += 1; next = pi < parts.length ? from + parts[pi] : Infinity; }
+        dd = (bx - px) * (bx - px) + (by - py) * (by - py);
+      } else {
+        var dx = bx - ax, dy = by - ay, len = dx * dx + dy * dy;
+        var tt = len ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / len)) : 0;
+        var ex = ax + tt * dx - px, ey = ay + tt * dy - py;
+        dd = ex * ex + ey * ey;
+      }
+      if (dd < best) { best = dd; }
+      ax = bx;
+      ay = by;
+    }
+    return Math.sqrt(best);
+  };
+
+  // Features stroked together: one stroke per feature costs a call each, one per style makes
+  // paths so large that rasterizing them costs more than the calls (Chromium, no GPU).
+  var STROKE_EVERY = 8;
+
+  function dash(style) {
+    return style.dashArray ? String(style.dashArray).split(/[ ,]+/).map(Number) : [];
+  }
+
+  function stroke(ctx, style, over) {
+    var st = over ? Object.assign({}, style, over) : style;
+    ctx.globalAlpha = st.opacity === undefined ? 1 : st.opacity;
+    ctx.strokeStyle = st.color || "#3388ff";
+    ctx.lineWidth = st.weight === undefined ? 3 : st.weight;
+    // Mitred joins (bevelled where sharp) and butt caps: a third cheaper to rasterize than
+    // Leaflet's round ones (each dash of a dashed line has two caps), alike a few pixels wide.
+    ctx.lineCap = st.lineCap || "butt";
+    ctx.lineJoin = st.lineJoin || "miter";
+    ctx.miterLimit = 2;
+    ctx.setLineDash(dash(st));
+    ctx.stroke();
+  }
+
+  var LineCanvas = L.Renderer.extend({
+    options: { padding: 0.5, tolerance: 5 },
+
+    initialize: function (options) {
+      L.Renderer.prototype.initialize.call(this, options);
+      this.sets = [];
+      this.drawn = 0; // features drawn by the last frame
+      this._frame = null;
+    },
+
+    _initContainer: function () {
+      var c = (this._container = document.createElement("canvas"));
+      c.className = "ccamap-lines";
+      c.setAttribute("aria-hidden", "true");
+      c.style.pointerEvents = "none";
+      this._ctx = c.getContext("2d");
+    },
+
+    _destroyContainer: function () {
+      L.DomUtil.remove(this._container);
+      delete this._ctx;
+      delete this._container;
+    },
+
+    _update: function () {
+      if (this._map._animatingZoom && this._bounds) { return; }
+      L.Renderer.prototype._update.call(this);
+      var b = this._bounds, size = b.getSize(), m = window.devicePixelRatio || 1, c = this._container;
+      L.DomUtil.setPosition(c, b.min);
+      c.width = m * size.x;
+      c.height = m * size.y;
+      c.style.width = size.x + "px";
+      c.style.height = size.y + "px";
+      this.fire("update");
+    },
+
+    _updatePaths: function () { this.draw(); },
+
+    onAdd: function (map) {
+      L.Renderer.prototype.onAdd.call(this, map);
+      map.on("click", this._onClick, this);
+      map.on("mousemove", this._onMove, this);
+      map.on("mouseout", this._onOut, this);
+      this.draw();
+    },
+
+    onRemove: function (map) {
+      map.off("click", this._onClick, this);
+      map.off("mousemove", this._onMove, this);
+      map.off("mouseout", this._onOut, this);
+      this._onOut();
+      L.Renderer.prototype.onRemove.call(this, map);
+    },
+
+    // Redraw at the next frame (filters, styles, layers shown or hidden).
+    redraw: function () {
+      var self = this;
+      if (!this._map || this._frame !== null) { return; }
+      this._frame = L.Util.requestAnimFrame(function () { self._frame = null; self.draw(); });
+    },
+
+    // The view in world pixels at zoom 0, the zoom scale and the layer-pixel origin.
+    _view: function () {
+      var map = this._map, zoom = map.getZoom(), k = Math.pow(2, zoom), o = map.getPixelOrigin();
+      var b = this._bounds;
+      return { k: k, ox: o.x, oy: o.y, zoom: zoom,
+        x0: (b.min.x + o.x) / k, y0: (b.min.y + o.y) / k,
+        x1: (b.max.x + o.x) / k, y1: (b.max.y + o.y) / k };
+    },
+
+    draw: function () {
+      if (!this._map || !this._ctx) { return; }
+      if (this._frame !== null) { L.Util.cancelAnimFrame(this._frame); this._frame = null; }
+      var ctx = this._ctx, c = this._container, m = window.devicePixelRatio || 1, b = this._bounds;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, c.width, c.height);
+      ctx.setTransform(m, 0, 0, m, -m * b.min.x, -m * b.min.y);
+      var v = this._view(), drawn = 0, selected = null;
+      this.sets.forEach(function (set) {
+        if (!set.shown) { return; }
+        var band = bandAt(set.src, v.zoom), styles = set.src.data.styles, byStyle = {};
+        var box = set.shape.box, style = set.src.data.style;
+        set.entries.forEach(function (e, i) {
+          if (!e.visible || box[4 * i] > v.x1 || box[4 * i + 2] < v.x0 ||
+              box[4 * i + 1] > v.y1 || box[4 * i + 3] < v.y0) { return; }
+          e.band = storedBand(e, band);
+          if (e.layer.over) { selected = selected || []; selected.push(e); return; }
+          (byStyle[style[i]] = byStyle[style[i]] || []).push(e);
+        });
+        Object.keys(byStyle).forEach(function (sn) {
+          var list = byStyle[sn];
+          for (var a = 0; a < list.length; a += STROKE_EVERY) {
+            ctx.beginPath();
+            for (var z = a; z < Math.min(a + STROKE_EVERY, list.length); z += 1) {
+              set.trace(ctx, list[z].row, list[z].band, v.k, v.ox, v.oy);
+            }
+            stroke(ctx, styles[sn]);
+          }
+          drawn += list.length;
+        });
+      });
+      (selected || []).forEach(function (e) {
+        var set = e.layer.set;
+        ctx.beginPath();
+        set.trace(ctx, e.row, e.band, v.k, v.ox, v.oy);
+        stroke(ctx, e.feature.properties._style, e.layer.over);
+        drawn += 1;
+      });
+      ctx.globalAlpha = 1;
+      this.drawn = drawn;
+    },
+
+    // The entry drawn nearest a map event's point, within the tolerance, or null.
+    hit: function (ev) {
+      if (!this._map || !this._bounds) { return null; }
+      var v = this._view(), p = this._map.latLngToLayerPoint(ev.latlng), best = null, dist = Infinity;
+      for (var s = this.sets.length - 1; s >= 0; s -= 1) {
+        var set = this.sets[s];
+        if (!set.shown) { continue; }
+        var box = set.shape.box, styles = set.src.data.styles, style = set.src.data.style;
+        for (var i = 0; i < set.entries.length; i += 1) {
+          var e = set.entries[i];
+          var tol = this.options.tolerance + ((styles[style[i]].weight || 3) / 2);
+          var wx = (p.x + v.ox) / v.k, wy = (p.y + v.oy) / v.k, t0 = tol / v.k;
+          if (!e.visible || box[4 * i] - t0 > wx || box[4 * i + 2] + t0 < wx ||
+              box[4 * i + 1] - t0 > wy || box[4 * i + 3] + t0 < wy) { continue; }
+          var d = set.distance(i, storedBand(e, bandAt(set.src, v.zoom)), v.k, v.ox, v.oy, p.x, p.y);
+          if (d <= tol && d < dist) { dist = d; best = e; }
+        }
+        if (best) { return best; }
+      }
+      return null;
+    },
+
+    _onClick: function (ev) {
+      if (ev.originalEvent && ev.originalEvent._ccamapHandled) { return; }
+      var e = this.hit(ev);
+      if (e) {
+        if (ev.originalEvent) { ev.originalEvent._ccamapHandled = true; }
+        ccamap.openCard(e, null);
+      }
+    },
+
+    _onMove: function (ev) {
+      var e = (ev.originalEvent && ev.originalEvent._ccamapHandled) ? null : this.hit(ev);
+      var map = this._map;
+      map.getContainer().style.cursor = e ? "pointer" : "";
+      if (!e) { this._onOut(); return; }
+      if (!this._tip) { this._tip = L.tooltip({ sticky: true, direction: "auto" }); }
+      if (this._tipEntry !== e) {
+        this._tipEntry = e;
+        this._tip.setContent(el("span", null, displayName(e.feature.properties)));
+      }
+      this._tip.setLatLng(ev.latlng);
+      if (!map.hasLayer(this._tip)) { this._tip.addTo(map); }
+    },
+
+    _onOut: function () {
+      if (this._tip && this._map && this._map.hasLayer(this._tip)) { this._map.removeLayer(this._tip); }
+      this._tipEntry = null;
+      if (this._map) { this._map.getContainer().style.cursor = ""; }
+    }
+  });
+
+  function lineCanvas(map) {
+    if (!ccamap.lineCanvas) { ccamap.lineCanvas = new LineCanvas(); }
+    if (!map.hasLayer(ccamap.lineCanvas)) { map.addLayer(ccamap.lineCanvas); }
+    return ccamap.lineCanvas;
+  }
+
+  // A large line layer's stand-in for a group: shown and hidden with the layer control, and
+  // told (addLayer, removeLayer) when a filter changes what it shows.
+  var LineGroup = L.Layer.extend({
+    initialize: function (set) { this.set = set; },
+    // The layer's lines, once a packed layer is read (shown if the group already is).
+    attach: function (set) {
+      this.set = set;
+      if (this._map) { this.onAdd(this._map); }
+    },
+    onAdd: function (map) {
+      if (!this.set) { return; }
+      var canvas = lineCanvas(map);
+      if (canvas.sets.indexOf(this.set) < 0) { canvas.sets.push(this.set); }
+      this.set.shown = true;
+      canvas.draw();
+    },
+    onRemove: function () {
+      if (!this.set) { return; }
+      this.set.shown = false;
+      if (ccamap.lineCanvas) { ccamap.lineCanvas.redraw(); }
+    },
+    addLayer: function () { if (ccamap.lineCanvas) { ccamap.lineCanvas.redraw(); } return this; },
+    removeLayer: function () { if (ccamap.lineCanvas) { ccamap.lineCanvas.redraw(); } return this; }
+  });
+
+  // A feature of a large line layer's stand-in for its polyline.
+  function LineFeature(set, entry) { this.set = set; this.entry = entry; this.over = null; }
+  // As a polyline's: L.LatLng objects (arrays of them for a multi-line), at the zoom's band.
+  LineFeature.prototype.getLatLngs = function () {
+    var map = ccamap.map, e = this.entry;
+    function wrap(a) { return typeof a[0] === "number" ? L.latLng(a[0], a[1]) : a.map(wrap); }
+    return lineLatLngs(e, storedBand(e, bandAt(e.src, map ? map.getZoom() : 0))).map(wrap);
+  };
+  LineFeature.prototype.getBounds = function () {
+    var xy = fullShape(this.entry).xy, b = L.latLngBounds([]);
+    for (var j = 0; j < xy.length; j += 2) { b.extend([xy[j + 1], xy[j]]); }
+    return b;
+  };
+  LineFeature.prototype.setStyle = function (style) {
+    this.over = style === this.entry.feature.properties._style ? null : style;
+    if (ccamap.lineCanvas) { ccamap.lineCanvas.redraw(); }
+    return this;
+  };
+
+  // Add a layer: its page data, or a packed layer ({kind, packed}: inflated in the background;
+  // the group is returned at once for the layer control, and addControls waits for the data).
+  var layerCount = 0, whenLoaded = [];
+  ccamap.pending = 0;
   ccamap.addLayer = function (map, key, data, show) {
+    var seq = layerCount;
+    layerCount += 1;
+    if (!data.packed) { return fillLayer(map, key, data, show, seq, null); }
+    var group = data.kind === "line" ? new LineGroup(null) : L.featureGroup();
+    ccamap.groups[key] = group;
+    ccamap.map = map;
+    if (show !== false) { group.addTo(map); }
+    ccamap.pending += 1;
+    unpack(data.packed).then(function (full) {
+      fillLayer(map, key, full, false, seq, group);
+      ccamap.pending -= 1;
+      if (!ccamap.pending) { whenLoaded.splice(0).forEach(function (f) { f(); }); }
+    }).catch(function (err) {
+      ccamap.loadError = String(err);
+      if (window.console) { window.console.error("ccamap: layer " + key + " could not be read: " + err); }
+    });
+    return group;
+  };
+
+  function fillLayer(map, key, data, show, seq, given) {
     var src = { key: key, geometry: data.geometry, bands: data.bands, scale: Math.pow(10, data.precision),
       data: data, canvas: Boolean(data.canvas) };
     var renderer = src.canvas ? canvasRenderer() : null;
@@ -385,7 +765,8 @@
     });
     var points = data.kind === "point" ? decode(data.points || "", src.scale).xy : null;
     var band = bandAt(src, map.getZoom() || 0);
-    var layers = [];
+    var layers = [], fast = !points && src.canvas, mine = [];
+    var set = fast ? (src.set = new LineSet(key, src, mine)) : null;
     data.rows.forEach(function (row, i) {
       var d = {};
       data.columns.forEach(function (c, j) { d[c] = row[j]; });
@@ -393,9 +774,15 @@
         _data: d, _km: data.km ? data.km[i] : undefined };
       CORE.forEach(function (k) { p[k] = d[k] === undefined ? null : d[k]; });
       var entry = { key: key, feature: { type: "Feature", properties: p }, layer: null, group: null,
-        visible: true, src: src, row: i, canvas: src.canvas };
+        visible: true, src: src, row: i, seq: seq, canvas: src.canvas };
       Object.defineProperty(entry.feature, "geometry", { get: function () { return geometryOf(entry); } });
       var layer;
+      if (fast) {
+        entry.layer = new LineFeature(set, entry);
+        ccamap.entries.push(entry);
+        mine.push(entry);
+        return;
+      }
       if (points) {
         entry.latlng = [points[2 * i + 1], points[2 * i]];
         layer = L.circleMarker(entry.latlng, options[data.style[i]]);
@@ -405,7 +792,10 @@
       }
       entry.layer = layer;
       layer.bindTooltip(function () { return el("span", null, displayName(p)); }, { sticky: true });
-      layer.on("click", function () { ccamap.openCard(entry, null); });
+      layer.on("click", function (ev) {
+        if (ev && ev.originalEvent) { ev.originalEvent._ccamapHandled = true; }
+        ccamap.openCard(entry, null);
+      });
       layer.on("add", function () {
         var node = layer.getElement && layer.getElement();
         if (node) { node.removeAttribute("tabindex"); node.setAttribute("aria-hidden", "true"); }
@@ -413,22 +803,25 @@
       ccamap.entries.push(entry);
       layers.push(layer);
     });
-    var group = L.featureGroup(layers);
+    var group = given;
+    if (!group) { group = fast ? new LineGroup(set) : L.featureGroup(layers); }
+    else if (fast) { group.attach(set); }
+    else { layers.forEach(function (l) { group.addLayer(l); }); }
     ccamap.entries.forEach(function (e) { if (e.key === key) { e.group = group; } });
     ccamap.groups[key] = group;
     ccamap.map = map;
-    if (!points && data.bands) {
+    if (!points && !fast && data.bands) {
       map.on("zoomend viewreset", function () { ccamap.setBand(key, bandAt(src, map.getZoom())); });
     }
     if (show !== false) { group.addTo(map); }
     return group;
-  };
+  }
 
   // Draw a line layer's features at a zoom band's level of detail; return how many changed.
   ccamap.setBand = function (key, band) {
     var changed = 0;
     ccamap.entries.forEach(function (e) {
-      if (e.key !== key || e.latlng) { return; }
+      if (e.key !== key || e.latlng || !e.layer.setLatLngs) { return; }
       var stored = storedBand(e, band);
       if (stored !== e.band) {
         e.band = stored;
@@ -1324,20 +1717,31 @@
       list.setAttribute("aria-activedescendant", items[active].li.id);
       items[active].li.scrollIntoView({ block: "nearest" });
     }
+    var collator = window.Intl ? new Intl.Collator() : null, sorted = null, sortedLang = null;
     ccamap.refreshList = function () {
       list.textContent = "";
-      items = ccamap.visibleEntries().slice().sort(function (a, b) {
-        return displayName(a.feature.properties).localeCompare(displayName(b.feature.properties));
-      }).map(function (e, i) {
+      if (!sorted || sorted.length !== ccamap.entries.length || sortedLang !== ccamap.lang) {
+        // Sorted once per language (names follow it), then filtered: a filter costs no sort.
+        var names = ccamap.entries.map(function (e) { return displayName(e.feature.properties); });
+        var order = names.map(function (n, i) { return i; });
+        order.sort(function (a, b) {
+          return collator ? collator.compare(names[a], names[b]) : names[a].localeCompare(names[b]);
+        });
+        sorted = order.map(function (i) { return ccamap.entries[i]; });
+        sortedLang = ccamap.lang;
+      }
+      var frag = document.createDocumentFragment();
+      items = sorted.filter(function (e) { return e.visible && layerShown(e); }).map(function (e, i) {
         var li = el("li", "ccamap-feature-item", displayName(e.feature.properties));
         li.id = "ccamap-feature-" + i;
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", "false");
         li.setAttribute("data-layer", layerName(e.key));
         li.addEventListener("click", function () { setActive(i); ccamap.focus(e, list); });
-        list.appendChild(li);
+        frag.appendChild(li);
         return { li: li, entry: e };
       });
+      list.appendChild(frag);
       if (active >= items.length) { active = 0; }
       if (items.length) { list.setAttribute("aria-activedescendant", items[active].li.id); }
     };
@@ -1536,6 +1940,9 @@
   };
 
   ccamap.addControls = function (map) {
+    if (ccamap.pending) { whenLoaded.push(function () { ccamap.addControls(map); }); return; }
+    // packed layers arrive in any order: keep the page's order of layers, then rows
+    ccamap.entries.sort(function (a, b) { return a.seq - b.seq || a.row - b.row; });
     fullscreen(map).addTo(map);
     measure(map).addTo(map);
     panel(map).addTo(map);
@@ -1552,10 +1959,10 @@
       if (legend) { legend.removeAttribute("open"); }
     }
     map.invalidateSize({ animate: false });
-    map.on("moveend overlayadd overlayremove", function () {
-      if (ccamap.labels && ccamap.labels._map) { /* redrawn by its own listener */ }
-      refreshViews();
-    });
+    // The count, list and statistics follow the filters and the layers shown, not the view:
+    // a move only rewrites the link.
+    map.on("moveend", writeHash);
+    map.on("overlayadd overlayremove", refreshViews);
     ccamap.applyFilters();
     window.addEventListener("hashchange", applyHash);
     applyHash();

@@ -7,9 +7,10 @@ while more chunks follow), as Google's polyline format does with a JSON- and HTM
 Parts of a multi-line are separated by a space. A random-walk line costs 4–6 bytes a vertex,
 against about 24 as GeoJSON text. ``assets/ccamap.js`` (``decode``) reads it back.
 
-Level of detail: each line is simplified once per zoom band of :func:`lod_bands` (shapely's
-``simplify`` with ``preserve_topology``, in Web Mercator metres, so the tolerance is a fixed
-share of a pixel at the band's most detailed zoom); the page draws the band of its zoom.
+Level of detail: each vertex gets a level, the first zoom band of :func:`lod_bands` that draws
+it (:func:`vertex_levels`: shapely's Douglas–Peucker ``simplify`` in Web Mercator metres at each
+band's tolerance, just under a pixel at the band's most detailed zoom); a line stores its
+vertices' levels two to a character, and the page draws at each zoom the vertices of its band.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-__all__ = ["ALPHABET", "PRECISION", "Band", "decode", "decode_band", "encode_line_bands",
-           "encode_lines", "encode_points", "lod_bands", "lod_error_px", "to_mercator"]
+__all__ = ["ALPHABET", "PRECISION", "Band", "decode", "decode_levels", "encode_line_bands",
+           "encode_lines", "encode_points", "lod_bands", "lod_error_px", "to_mercator",
+           "vertex_levels"]
 
 #: 64 characters that need no escaping in JSON, HTML or a template, in chunk-value order.
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -34,10 +36,12 @@ _LUT = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
 _CHUNKS = 8  # 40 bits: any zigzagged delta of quantized degrees
 #: Metres of Web Mercator per pixel at zoom 0 (a 256-pixel tile spans the equator).
 _M_PER_PX0 = 2 * math.pi * 6378137.0 / 256
-#: Share of a pixel that simplification may move a line at its band's most detailed zoom.
-_TOLERANCE_PX = 0.5
+#: Share of a pixel that simplification may move a line at its band's most detailed zoom: just
+#: under one, so the drawing stays within a pixel of the data (with the quantization) while
+#: drawing as few vertices as that allows (a canvas's cost follows the vertices it strokes).
+_TOLERANCE_PX = 0.9
 #: Zoom bands ``(first, last)``: every band but the last is simplified; the last is full detail.
-_BANDS = ((0, 4), (5, 6), (7, 8), (9, 10), (11, 18))
+_BANDS = ((0, 4), (5, 5), (6, 6), (7, 7), (8, 8), (9, 9), (10, 10), (11, 18))
 _TO_MERCATOR = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
 _FROM_MERCATOR = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
 
@@ -181,98 +185,91 @@ def _numbered(geoms: np.ndarray) -> np.ndarray:
     return shapely.set_coordinates(merc, coords)
 
 
-def _simplified(geoms: np.ndarray) -> list[np.ndarray]:
-    """Return the lines in Mercator, vertices numbered in Z, for each band (full last).
+def vertex_levels(geoms: Any) -> np.ndarray:
+    """Return, for every vertex of the lines (in order), the first zoom band that draws it.
 
-    Douglas–Peucker keeps a subset of the vertices (with their Z); a line it would collapse to
-    nothing (a closed loop) is simplified preserving topology instead, so no feature vanishes.
+    The bands are :func:`lod_bands`. Band ``b`` draws the vertices of level ``b`` or less:
+    exactly the Douglas–Peucker simplification at the band's tolerance (the simplifications at
+    decreasing tolerances are nested: the same splits, stopped earlier), so its drawing is
+    within the tolerance of the line. A line the simplification would collapse to nothing (a
+    closed loop) is simplified preserving topology instead, and the ends of every part are in
+    every band, so no feature or part vanishes. The last band (full detail) draws every vertex.
     """
+    geoms = np.asarray(geoms, dtype=object)
+    bands = lod_bands()
     merc = _numbered(geoms)
-    out = []
-    for band in lod_bands():
-        if band.tolerance_m == 0:
-            out.append(merc)
-            continue
-        simple = shapely.simplify(merc, band.tolerance_m, preserve_topology=False)
+    counts = shapely.get_num_coordinates(merc)
+    offsets = np.cumsum(counts) - counts
+    levels = np.full(int(counts.sum()), len(bands) - 1, dtype=np.int8)
+    for b in range(len(bands) - 2, -1, -1):  # finest first: a coarser band overwrites
+        simple = shapely.simplify(merc, bands[b].tolerance_m, preserve_topology=False)
         lost = (shapely.length(simple) == 0) & (shapely.length(merc) > 0)
         if lost.any():
-            simple[lost] = shapely.simplify(merc[lost], band.tolerance_m, preserve_topology=True)
-        out.append(simple)
-    return out
-
-
-#: A band is stored for a line only when it keeps at most this share of the next band's
-#: vertices (otherwise the next, more detailed band is drawn: smaller error, few more vertices).
-_KEEP_AT_MOST = 0.5
+            simple[lost] = shapely.simplify(merc[lost], bands[b].tolerance_m,
+                                            preserve_topology=True)
+        coords, owner = shapely.get_coordinates(simple, include_z=True, return_index=True)
+        levels[offsets[owner] + np.rint(coords[:, 2]).astype(np.int64)] = b
+    part_counts = shapely.get_num_coordinates(shapely.get_parts(merc))
+    ends = np.cumsum(part_counts)
+    levels[(ends - part_counts)[part_counts > 0]] = 0
+    levels[(ends - 1)[part_counts > 0]] = 0
+    return levels
 
 
 def encode_line_bands(geoms: Any) -> list[str | list[str]]:
-    """Return each line encoded in full, and the vertices each band of :func:`lod_bands` keeps.
+    """Return each line encoded in full, with its vertices' levels when it has several.
 
-    A line that no band simplifies usefully is its full text; otherwise a list of the bands,
-    coarsest first, each the increasing indices of the vertices it keeps (the first as is, then
-    each gap less one, unsigned varints), ``""`` for "as the next band", and the full text last.
+    A line whose every vertex is in every band (:func:`vertex_levels`) is its full text;
+    otherwise ``[levels, full]``: the levels two to a character of :data:`ALPHABET`, the first
+    vertex's in the low 3 bits (``assets/ccamap.js`` draws at zoom band ``b`` the vertices of
+    level ``b`` or less).
     """
     geoms = np.asarray(geoms, dtype=object)
     full = encode_lines(geoms)
-    bands = _simplified(geoms)
-    n = len(geoms)
-    finer_count = shapely.get_num_coordinates(bands[-1])
-    per_band: list[list[str]] = []
-    for simple in reversed(bands[:-1]):
-        texts = [""] * n
-        count = shapely.get_num_coordinates(simple)
-        stored = np.flatnonzero(count <= _KEEP_AT_MOST * finer_count)
-        if stored.size:
-            coords, owner = shapely.get_coordinates(simple[stored], include_z=True,
-                                                    return_index=True)
-            index = np.rint(coords[:, 2]).astype(np.int64)
-            gaps = index.copy()
-            gaps[1:] -= index[:-1] + 1
-            first = np.concatenate([[True], owner[1:] != owner[:-1]])
-            gaps[first] = index[first]
-            text, offsets = _varints(gaps, zigzag=False)
-            ascii_text = text.decode("ascii")
-            ends = np.cumsum(count[stored])
-            for i, s, e in zip(stored.tolist(), (ends - count[stored]).tolist(), ends.tolist(),
-                               strict=True):
-                texts[i] = ascii_text[offsets[s]:offsets[e]]
-            finer_count = np.where(count <= _KEEP_AT_MOST * finer_count, count, finer_count)
-        per_band.insert(0, texts)
+    if not len(geoms):
+        return []
+    levels = vertex_levels(geoms)
+    counts = shapely.get_num_coordinates(geoms)
     out: list[str | list[str]] = list(full)
-    for i in range(n):
-        coarse = [texts[i] for texts in per_band]
-        if any(coarse):
-            out[i] = [*coarse, full[i]]
+    ends = np.cumsum(counts)
+    for i, (s, e) in enumerate(zip((ends - counts).tolist(), ends.tolist(), strict=True)):
+        lv = levels[s:e]
+        if not lv.any():
+            continue
+        if len(lv) % 2:
+            lv = np.append(lv, 0)
+        out[i] = [_LUT[lv[0::2] | (lv[1::2] << 3)].tobytes().decode("ascii"), full[i]]
     return out
 
 
-def decode_band(text: str) -> list[int]:
-    """Return the vertex indices a band of :func:`encode_line_bands` keeps."""
+def decode_levels(text: str, count: int) -> list[int]:
+    """Return the levels of a line's ``count`` vertices from :func:`encode_line_bands`."""
     index = {c: i for i, c in enumerate(ALPHABET)}
     out: list[int] = []
-    value = shift = 0
     for ch in text:
-        chunk = index[ch]
-        value |= (chunk & 31) << shift
-        shift += 5
-        if not chunk & 32:
-            out.append(value if not out else out[-1] + value + 1)
-            value = shift = 0
-    return out
+        out.extend((index[ch] & 7, index[ch] >> 3))
+    return out[:count]
 
 
 def lod_error_px(geoms: Any) -> list[float]:
     """Return, per band of :func:`lod_bands`, how far the drawing is off the lines, in pixels.
 
-    The largest Hausdorff distance between each line and its simplified drawing, at the band's
-    most detailed zoom (the benchmark reports it).
+    The largest Hausdorff distance between each line and the line through the vertices the
+    band draws (:func:`vertex_levels`), at the band's most detailed zoom (the benchmark reports
+    it).
     """
     geoms = np.asarray(geoms, dtype=object)
-    bands = _simplified(geoms)
-    merc = bands[-1]
+    merc = to_mercator(geoms)
+    levels = vertex_levels(geoms)
+    coords = shapely.get_coordinates(merc)
+    parts, owner = shapely.get_parts(merc, return_index=True)
+    part_of = np.repeat(np.arange(len(parts)), shapely.get_num_coordinates(parts))
     out = []
-    for band, simple in zip(lod_bands(), bands, strict=True):
-        dist = shapely.hausdorff_distance(merc, simple) if len(merc) else []
+    for b, band in enumerate(lod_bands()):
+        keep = levels <= b
+        drawn = shapely.linestrings(coords[keep], indices=part_of[keep])
+        lines = shapely.multilinestrings(drawn, indices=owner) if len(drawn) else drawn
+        whole = shapely.multilinestrings(parts, indices=owner) if len(parts) else parts
+        dist = shapely.hausdorff_distance(whole, lines) if len(lines) else []
         out.append(float(np.nanmax(dist, initial=0.0)) / _px(band.max_zoom))
     return out

@@ -29,6 +29,7 @@ from ccamap.render.elements import (
     escape,
     leaflet_assets,
 )
+from ccamap.render.packing import pack
 from ccamap.render.pagedata import cited_sources, layer_geojson
 
 __all__ = ["PreparedLayer", "outlines_for_display", "outlines_frame", "page_json", "prepare_layer",
@@ -50,7 +51,10 @@ def page_json(data: Any) -> str:
 
 @dataclass(frozen=True)
 class PreparedLayer:
-    """A layer's page data serialised once (:func:`page_json` of :func:`layer_geojson`).
+    """A layer's page data serialised once, for every page that draws it.
+
+    :func:`page_json` of :func:`layer_geojson`, or :func:`ccamap.render.packing.pack` for a
+    canvas layer.
 
     A build draws each layer on two pages; keeping the text, not the nested lists it came
     from, encodes it once and holds a fraction of the memory.
@@ -65,7 +69,8 @@ def prepare_layer(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
                   countries: gpd.GeoDataFrame | None = None) -> PreparedLayer:
     """Return a layer's page data as :class:`PreparedLayer`."""
     data = layer_geojson(gdf, layer, sources, countries=countries)
-    return PreparedLayer(page_json(data), frozenset(cited_sources(data)))
+    text = pack(data) if data["canvas"] else page_json(data)
+    return PreparedLayer(text, frozenset(cited_sources(data)))
 
 
 class _DataLayer(folium.map.Layer, _SafeMacro):

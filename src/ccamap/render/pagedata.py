@@ -22,6 +22,7 @@ from ccamap import geo
 from ccamap.layers import Layer
 from ccamap.render.cards import CARD_SKIP, card_extras
 from ccamap.render.geometry import PRECISION, encode_line_bands, encode_points, lod_bands
+from ccamap.render.packing import line_arrays
 from ccamap.style import feature_style
 
 __all__ = ["CANVAS_MIN_FEATURES", "CANVAS_MIN_VERTICES", "cited_sources", "first_year",
@@ -111,8 +112,9 @@ def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
         whole numbers), ``fields`` and ``extras`` (the card's rows), ``styles`` and ``style``,
         ``first`` (:func:`first_year`), ``refs``, ``claims`` and ``coords`` (the card's
         sources), ``km``, ``kind`` (``line`` or ``point``), ``geometry`` (lines: per feature, the
-        full text or the bands and the full text) or ``points`` (one text), ``bands``,
-        ``precision`` and ``canvas``.
+        full text, or its vertices' levels and the full text) or ``points`` (one text), ``bands``,
+        ``precision`` and ``canvas``. A canvas layer's line geometry is
+        :class:`ccamap.render.packing.LineArrays`, for :func:`ccamap.render.packing.pack`.
     """
     records = [{k: (None if isinstance(v, float) and math.isnan(v) else v)
                 for k, v in r.items()} for r in gdf.drop(columns="geometry").to_dict("records")]
@@ -147,7 +149,8 @@ def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
     if layer.is_line:
         data["km"] = _km_by_country(list(geoms), countries)
         data["bands"] = [[b.min_zoom, b.max_zoom] for b in lod_bands()]
-        data["geometry"] = encode_line_bands(geoms)
+        # a canvas layer's page is packed (:mod:`ccamap.render.packing`): binary arrays
+        data["geometry"] = line_arrays(geoms) if data["canvas"] else encode_line_bands(geoms)
     else:
         data["points"] = encode_points(geoms)
     return data
