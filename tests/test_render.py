@@ -330,3 +330,36 @@ def test_large_layers_draw_on_a_canvas_and_open_cards_on_click(browser, geodata,
         assert [e for e in page.errors if "Failed to load resource" not in e] == []
     finally:
         page.close()
+
+
+def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setattr(pagedata, "CANVAS_MIN_FEATURES", 1)
+    walk = np.round(np.cumsum(np.random.default_rng(5).normal(0, 0.01, (300, 2)), axis=0)
+                    + np.array([79.0, 43.6]), 5)
+    geoms = {
+        "rail-one": LINE,
+        "rail-two": {"type": "MultiLineString", "coordinates": [
+            [[80.0, 44.0], [79.5, 43.8]], [[78.0, 43.3], [77.50001, 43.25], [77.0, 43.2]]]},
+        "rail-three": {"type": "LineString", "coordinates": walk.tolist()},
+    }
+    write_layer(geodata, "railways", [feature(i, g) for i, g in geoms.items()],
+                [record("railways", i) for i in geoms])
+    build(geodata, tmp_path / "maps")
+    html = (tmp_path / "maps" / "railways.html").read_text(encoding="utf-8")
+    assert '"packed":"' in html and "rail-three" not in html  # the table is packed too
+    page = Page(browser, (tmp_path / "maps" / "railways.html").as_uri())
+    try:
+        doc = json.loads(page.js("() => ccamap.exportText('geojson')"))
+        got = {f["properties"]["id"]: f["geometry"] for f in doc["features"]}
+        assert got == geoms
+        # lower zooms draw fewer of the walk's vertices, always both ends
+        counts = page.js("""() => {
+            const e = ccamap.entries.find((x) => x.feature.properties.id === 'rail-three');
+            return [4, 8, 12].map((z) => { ccamap.map.setZoom(z, {animate: false});
+                                          return e.layer.getLatLngs().length; });
+        }""")
+        assert 2 <= counts[0] < counts[1] < counts[2] == 300
+        assert [e for e in page.errors if "Failed to load resource" not in e] == []
+    finally:
+        page.close()

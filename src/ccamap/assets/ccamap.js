@@ -404,15 +404,15 @@
   }
   ccamap.unpack = unpack;
 
-  // Decode a packed layer's lines: {ints: the quantized coordinates (x, y ...), xy: the same in
-  // Web Mercator pixels at zoom 0, levels: each vertex's level, start: each feature's first
-  // vertex (and the end), parts: per feature null or its part starts, box: per feature
-  // [minX, minY, maxX, maxY]}. The deltas are zigzagged uint32 in four byte planes.
+  // Decode a packed layer's lines: {xy: the vertices in Web Mercator pixels at zoom 0, levels:
+  // each vertex's level, start: each feature's first vertex (and the end), parts: per feature
+  // null or its part starts, box: per feature [minX, minY, maxX, maxY]}. The deltas are
+  // zigzagged uint32 in four byte planes; the binary data is let go once read.
   function decodePacked(data, scale) {
     var counts = data.counts, n = counts.length, total = 0, i;
     for (i = 0; i < n; i += 1) { total += counts[i]; }
     var b = data.binary, m = 2 * total, p1 = total + m, p2 = p1 + m, p3 = p2 + m;
-    var ints = new Int32Array(m), xy = new Float64Array(m), start = new Int32Array(n + 1);
+    var xy = new Float64Array(m), start = new Int32Array(n + 1);
     var box = new Float64Array(4 * n), v = 0;
     for (i = 0; i < n; i += 1) {
       var x = 0, y = 0, x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
@@ -421,7 +421,7 @@
         for (var h = 2 * v; h < 2 * v + 2; h += 1) {
           var z = (b[total + h] | (b[p1 + h] << 8) | (b[p2 + h] << 16) | (b[p3 + h] << 24)) >>> 0;
           var d = (z >>> 1) ^ -(z & 1);
-          if (h & 1) { y += d; ints[h] = y; } else { x += d; ints[h] = x; }
+          if (h & 1) { y += d; } else { x += d; }
         }
         var px = worldX(x / scale), py = worldY(y / scale);
         xy[2 * v] = px;
@@ -437,8 +437,17 @@
       box[4 * i + 3] = y1;
     }
     start[n] = v;
-    return { ints: ints, xy: xy, levels: b.subarray(0, total), start: start,
-      parts: data.parts, box: box };
+    var levels = b.slice(0, total);
+    delete data.binary;
+    return { xy: xy, levels: levels, start: start, parts: data.parts, box: box };
+  }
+
+  // Degrees from world pixels at zoom 0, back to the data's decimals (exact: the projection
+  // moves a coordinate by far less than half a unit of the last decimal).
+  function worldLon(x, scale) { return Math.round((x / 256 - 0.5) * 360 * scale) / scale; }
+  function worldLat(y, scale) {
+    var lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * y / 256))) * 180 / Math.PI;
+    return Math.round(lat * scale) / scale;
   }
 
   // One layer drawn by the shared canvas.
@@ -452,8 +461,10 @@
 
   // Feature i as decode() returns a line (degrees), with its levels.
   LineSet.prototype.shapeOf = function (i) {
-    var s = this.shape, from = s.start[i], to = s.start[i + 1], xy = [];
-    for (var h = 2 * from; h < 2 * to; h += 1) { xy.push(s.ints[h] / this.src.scale); }
+    var s = this.shape, from = s.start[i], to = s.start[i + 1], xy = [], scale = this.src.scale;
+    for (var v = from; v < to; v += 1) {
+      xy.push(worldLon(s.xy[2 * v], scale), worldLat(s.xy[2 * v + 1], scale));
+    }
     return { xy: xy, parts: s.parts[i] || [0], levels: s.levels.subarray(from, to) };
   };
 
