@@ -392,9 +392,14 @@
   // Inflate a packed layer (ccamap.render.packing): base64 of raw deflate holding a uint32
   // head length, the head (the page data as JSON) and, for lines, the binary geometry.
   function unpack(text) {
-    var bin = atob(text), bytes = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i += 1) { bytes[i] = bin.charCodeAt(i); }
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    var bytes;
+    if (Uint8Array.fromBase64) { bytes = Uint8Array.fromBase64(text); } else {
+      var bin = atob(text);
+      bytes = new Uint8Array(bin.length);
+      for (var i = 0; i < bin.length; i += 1) { bytes[i] = bin.charCodeAt(i); }
+    }
+    var stream = new ReadableStream({ start: function (c) { c.enqueue(bytes); c.close(); } })
+      .pipeThrough(new DecompressionStream("deflate-raw"));
     return new Response(stream).arrayBuffer().then(function (buffer) {
       var all = new Uint8Array(buffer), size = new DataView(buffer).getUint32(0, true);
       var data = JSON.parse(new TextDecoder().decode(all.subarray(4, 4 + size)));
@@ -406,22 +411,33 @@
 
   // Decode a packed layer's lines: {xy: the vertices in Web Mercator pixels at zoom 0, levels:
   // each vertex's level, start: each feature's first vertex (and the end), parts: per feature
-  // null or its part starts, box: per feature [minX, minY, maxX, maxY]}. The deltas are
-  // zigzagged uint32 in four byte planes; the binary data is let go once read.
+  // null or its part starts, box: per feature [minX, minY, maxX, maxY]}. After the levels come
+  // each line's first vertex (two int32), then the other vertices' zigzagged deltas in
+  // data.planes byte planes; the binary data is let go once read.
+  var PLANE = [1, 256, 65536, 16777216];
   function decodePacked(data, scale) {
-    var counts = data.counts, n = counts.length, total = 0, i;
-    for (i = 0; i < n; i += 1) { total += counts[i]; }
-    var b = data.binary, m = 2 * total, p1 = total + m, p2 = p1 + m, p3 = p2 + m;
-    var xy = new Float64Array(m), start = new Int32Array(n + 1);
-    var box = new Float64Array(4 * n), v = 0;
+    var counts = data.counts, n = counts.length, total = 0, lines = 0, i;
+    for (i = 0; i < n; i += 1) { total += counts[i]; if (counts[i]) { lines += 1; } }
+    var b = data.binary, view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    var m = 2 * (total - lines), first = total, planes = [];
+    for (i = 0; i < data.planes; i += 1) { planes.push(total + 8 * lines + i * m); }
+    var xy = new Float64Array(2 * total), start = new Int32Array(n + 1);
+    var box = new Float64Array(4 * n), v = 0, h = 0;
     for (i = 0; i < n; i += 1) {
       var x = 0, y = 0, x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
       start[i] = v;
       for (var c = 0; c < counts[i]; c += 1, v += 1) {
-        for (var h = 2 * v; h < 2 * v + 2; h += 1) {
-          var z = (b[total + h] | (b[p1 + h] << 8) | (b[p2 + h] << 16) | (b[p3 + h] << 24)) >>> 0;
-          var d = (z >>> 1) ^ -(z & 1);
-          if (h & 1) { y += d; } else { x += d; }
+        if (c === 0) {
+          x = view.getInt32(first, true);
+          y = view.getInt32(first + 4, true);
+          first += 8;
+        } else {
+          for (var k = 0; k < 2; k += 1, h += 1) {
+            var z = 0;
+            for (var p = 0; p < planes.length; p += 1) { z += b[planes[p] + h] * PLANE[p]; }
+            var d = (z % 2) ? -(z + 1) / 2 : z / 2;
+            if (k) { y += d; } else { x += d; }
+          }
         }
         var px = worldX(x / scale), py = worldY(y / scale);
         xy[2 * v] = px;

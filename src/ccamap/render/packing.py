@@ -9,12 +9,13 @@ A layer drawn on a canvas (thousands of features) is carried as one base64 text 
   without the line geometry, plus ``counts`` (vertices per feature) and ``parts`` (per feature
   ``null``, or the first vertex of each part);
 - for lines, per vertex its level (:func:`ccamap.render.geometry.vertex_levels`, one byte),
-  then the coordinates: quantized to :data:`ccamap.render.geometry.PRECISION` decimals, each the
-  difference from the previous vertex of its feature (the first from 0), x then y, zigzagged to
-  ``uint32`` and written as four byte planes (every value's lowest byte, then the next ...).
+  then the coordinates, quantized to :data:`ccamap.render.geometry.PRECISION` decimals: the
+  first vertex of each line as two ``int32`` (x, y), then every other vertex as the difference
+  from the one before (x then y), zigzagged, in byte planes (every value's lowest byte, then
+  the next ...), as many as the largest difference needs (``planes`` in the head).
 
-Small deltas leave the high planes all zero and the low ones nearly random: deflate takes a
-random-walk line to about 3 bytes a vertex (4 in base64), against 5–6 as varint text.
+The low plane of a random walk is nearly random, the next one skewed: deflate takes it to about
+3 bytes a vertex (4 in base64), against 5–6 as varint text.
 """
 
 from __future__ import annotations
@@ -75,18 +76,27 @@ def line_arrays(geoms: Any) -> LineArrays:
                       np.rint(coords * _SCALE).astype(np.int64))
 
 
-def _planes(lines: LineArrays) -> bytes:
+def _coordinates(lines: LineArrays) -> tuple[int, bytes]:
+    """Return how many byte planes the deltas take, and the coordinates' bytes.
+
+    The first vertex of each line as two ``int32`` (x, y), then every other vertex as the
+    difference from the one before, zigzagged, in as many byte planes as the largest needs.
+    """
     q = lines.quantized
-    prev = np.zeros_like(q)
-    prev[1:] = q[:-1]
     starts = (np.cumsum(lines.counts) - lines.counts)[lines.counts > 0]
-    prev[starts] = 0
-    delta = (q - prev).ravel()
-    if len(delta) and np.abs(delta).max() >= 2**31:
-        msg = f"expected coordinate steps under 2^31 units, found {np.abs(delta).max()}"
+    rest = np.ones(len(q), dtype=bool)
+    rest[starts] = False
+    delta = np.zeros_like(q)
+    delta[1:] = q[1:] - q[:-1]
+    delta = delta[rest].ravel()
+    z = ((delta << 1) ^ (delta >> 63)).astype(np.uint64)
+    top = int(z.max()) if len(z) else 0
+    planes = max(1, (top.bit_length() + 7) // 8)
+    if planes > 4:
+        msg = f"expected coordinate steps under 2^31 units, found {int(np.abs(delta).max())}"
         raise ValueError(msg)
-    z = ((delta << 1) ^ (delta >> 63)).astype("<u4")
-    return z.view(np.uint8).reshape(-1, 4).T.tobytes()
+    firsts = q[starts].astype("<i4").tobytes()
+    return planes, firsts + z.astype("<u4").view(np.uint8).reshape(-1, 4)[:, :planes].T.tobytes()
 
 
 def pack(data: dict[str, Any]) -> str:
@@ -98,9 +108,11 @@ def pack(data: dict[str, Any]) -> str:
     body = b""
     geometry = data.get("geometry")
     if isinstance(geometry, LineArrays):
+        planes, coordinates = _coordinates(geometry)
         head["counts"] = geometry.counts.tolist()
         head["parts"] = geometry.parts
-        body = geometry.levels.tobytes() + _planes(geometry)
+        head["planes"] = planes
+        body = geometry.levels.tobytes() + coordinates
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"),
                       allow_nan=False).encode("utf-8")
     raw = len(text).to_bytes(4, "little") + text + body
@@ -120,13 +132,17 @@ def unpack(text: str) -> dict[str, Any]:
         n = int(counts.sum())
         body = np.frombuffer(raw[4 + size:], dtype=np.uint8)
         levels = body[:n].copy()
-        z = body[n:].reshape(4, -1).T.copy().view("<u4").ravel().astype(np.int64)
-        delta = ((z >> 1) ^ -(z & 1)).reshape(-1, 2)
-        group = np.repeat(np.arange(len(counts)), counts)
-        total = np.cumsum(delta, axis=0)
-        starts = np.cumsum(counts) - counts
-        before = np.zeros_like(total)
-        before[1:] = total[:-1]
-        quantized = total - before[starts][group] if n else total
+        lines = int((counts > 0).sum())
+        firsts = body[n:n + 8 * lines].view("<i4").reshape(-1, 2).astype(np.int64)
+        planes = body[n + 8 * lines:].reshape(data.pop("planes"), -1).astype(np.int64)
+        z = (planes << (8 * np.arange(len(planes)))[:, None]).sum(axis=0)
+        starts = (np.cumsum(counts) - counts)[counts > 0]
+        rest = np.ones(n, dtype=bool)
+        rest[starts] = False
+        delta = np.zeros((n, 2), dtype=np.int64)
+        delta[rest] = ((z >> 1) ^ -(z & 1)).reshape(-1, 2)
+        run = np.cumsum(delta, axis=0)
+        group = np.repeat(np.arange(lines), counts[counts > 0])
+        quantized = firsts[group] + run - run[starts][group]
         data["geometry"] = LineArrays(counts, parts, levels, quantized)
     return data
