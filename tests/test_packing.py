@@ -45,3 +45,13 @@ def test_a_packed_page_is_deterministic_and_safe_in_a_script():
 def test_point_layers_pack_their_table_only():
     data = {"kind": "point", "points": "AAAA", "rows": [["x"]]}
     assert unpack(pack(data)) == data
+
+
+def test_chunked_work_gives_the_same_page(monkeypatch):
+    from ccamap.render import geometry, packing
+
+    data = {"kind": "line", "rows": [], "geometry": line_arrays(LINES)}
+    whole = pack(data)
+    monkeypatch.setattr(packing, "_CHUNK", 7)
+    monkeypatch.setattr(geometry, "_CHUNK_VERTICES", 50)
+    assert pack({"kind": "line", "rows": [], "geometry": line_arrays(LINES)}) == whole

@@ -15,6 +15,7 @@ vertices' levels two to a character, and the page draws at each zoom the vertice
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +25,8 @@ import shapely
 from pyproj import Transformer
 
 __all__ = ["ALPHABET", "PRECISION", "Band", "decode", "decode_levels", "encode_line_bands",
-           "encode_lines", "encode_points", "lod_bands", "lod_error_px", "to_mercator",
-           "vertex_levels"]
+           "encode_lines", "encode_points", "feature_chunks", "lod_bands", "lod_error_px",
+           "to_mercator", "vertex_levels"]
 
 #: 64 characters that need no escaping in JSON, HTML or a template, in chunk-value order.
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -196,6 +197,24 @@ def vertex_levels(geoms: Any) -> np.ndarray:
     every band, so no feature or part vanishes. The last band (full detail) draws every vertex.
     """
     geoms = np.asarray(geoms, dtype=object)
+    # in chunks of about a million vertices: the copies simplification makes stay small
+    chunks = [_levels(geoms[a:b]) for a, b in feature_chunks(geoms, _CHUNK_VERTICES)]
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int8)
+
+
+#: Vertices simplified at once by :func:`vertex_levels`.
+_CHUNK_VERTICES = 1_000_000
+
+
+def feature_chunks(geoms: np.ndarray, vertices: int) -> list[tuple[int, int]]:
+    """Return ``(first, end)`` ranges of features, each of about ``vertices`` vertices."""
+    ends = np.cumsum(shapely.get_num_coordinates(geoms))
+    cuts = [0, *(np.flatnonzero(np.diff(ends // max(vertices, 1))) + 1).tolist(), len(geoms)]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _levels(geoms: np.ndarray) -> np.ndarray:
+    """:func:`vertex_levels` of a few lines."""
     bands = lod_bands()
     merc = _numbered(geoms)
     counts = shapely.get_num_coordinates(merc)

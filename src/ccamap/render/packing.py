@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from ccamap.render.geometry import PRECISION, vertex_levels
+from ccamap.render.geometry import PRECISION, feature_chunks, vertex_levels
 
 __all__ = ["LineArrays", "line_arrays", "pack", "unpack"]
 
@@ -62,7 +62,6 @@ def line_arrays(geoms: Any) -> LineArrays:
     """Return lines (or multi-lines; ``None`` for none) as :class:`LineArrays`."""
     geoms = np.asarray(geoms, dtype=object)
     counts = shapely.get_num_coordinates(geoms).astype(np.int64)
-    coords = shapely.get_coordinates(geoms)
     parts: list[list[int] | None] = [None] * len(geoms)
     pieces, owner = shapely.get_parts(geoms, return_index=True)
     multi = np.flatnonzero(np.bincount(owner, minlength=len(geoms)) > 1)
@@ -71,9 +70,18 @@ def line_arrays(geoms: Any) -> LineArrays:
         for i in multi.tolist():
             within = sizes[owner == i]
             parts[i] = [0, *np.cumsum(within)[:-1].tolist()]
-    levels = vertex_levels(geoms) if len(coords) else np.zeros(0, dtype=np.int8)
-    return LineArrays(counts, parts, levels.astype(np.uint8),
-                      np.rint(coords * _SCALE).astype(np.int64))
+    del pieces, owner
+    quantized = np.empty((int(counts.sum()), 2), dtype=np.int32)
+    starts = np.cumsum(counts) - counts
+    for a, b in feature_chunks(geoms, _CHUNK):
+        coords = shapely.get_coordinates(geoms[a:b])
+        quantized[starts[a]:starts[a] + len(coords)] = np.rint(coords * _SCALE)
+    levels = vertex_levels(geoms).astype(np.uint8)
+    return LineArrays(counts, parts, levels, quantized)
+
+
+#: Vertices handled at once (the float copies stay small).
+_CHUNK = 1_000_000
 
 
 def _coordinates(lines: LineArrays) -> tuple[int, bytes]:
@@ -83,20 +91,30 @@ def _coordinates(lines: LineArrays) -> tuple[int, bytes]:
     difference from the one before, zigzagged, in as many byte planes as the largest needs.
     """
     q = lines.quantized
+    n = len(q)
     starts = (np.cumsum(lines.counts) - lines.counts)[lines.counts > 0]
-    rest = np.ones(len(q), dtype=bool)
+    rest = np.ones(n, dtype=bool)
     rest[starts] = False
-    delta = np.zeros_like(q)
-    delta[1:] = q[1:] - q[:-1]
-    delta = delta[rest].ravel()
-    z = ((delta << 1) ^ (delta >> 63)).astype(np.uint64)
-    top = int(z.max()) if len(z) else 0
+    z = np.empty((n - len(starts), 2), dtype=np.uint32)
+    top = 0
+    done = 0
+    for a in range(0, n, _CHUNK):
+        b = min(n, a + _CHUNK)
+        chunk = q[max(a - 1, 0):b].astype(np.int64)
+        if a == 0:  # the first vertex is a line's first: its delta is not kept
+            chunk = np.concatenate([np.zeros((1, 2), dtype=np.int64), chunk])
+        delta = np.diff(chunk, axis=0)[rest[a:b]]
+        if len(delta) and np.abs(delta).max() >= 2**31:
+            msg = f"expected coordinate steps under 2^31 units, found {int(np.abs(delta).max())}"
+            raise ValueError(msg)
+        zz = (delta << 1) ^ (delta >> 63)
+        top = max(top, int(zz.max(initial=0)))
+        z[done:done + len(zz)] = zz
+        done += len(zz)
     planes = max(1, (top.bit_length() + 7) // 8)
-    if planes > 4:
-        msg = f"expected coordinate steps under 2^31 units, found {int(np.abs(delta).max())}"
-        raise ValueError(msg)
     firsts = q[starts].astype("<i4").tobytes()
-    return planes, firsts + z.astype("<u4").view(np.uint8).reshape(-1, 4)[:, :planes].T.tobytes()
+    low_first = z.astype("<u4", copy=False).view(np.uint8).reshape(-1, 4)
+    return planes, firsts + low_first[:, :planes].T.tobytes()
 
 
 def pack(data: dict[str, Any]) -> str:
