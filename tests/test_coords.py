@@ -15,7 +15,7 @@ from ccamap.errors import LoadError
 from ccamap.layers import LAYERS
 from ccamap.readers import read_feature_collection
 from ccamap.report import Report
-from ccamap.validate import check_features
+from ccamap.validate import check_features, shapes
 
 LINE = [[80.0, 44.0], [79.5, 43.8], [79.0, 43.5]]
 
@@ -66,7 +66,11 @@ def test_pack_lines_takes_exactly_the_clean_lines(geometry, packed):
     if result is not None:
         coords = geometry["coordinates"]
         parts = coords if geometry["type"] == "MultiLineString" else [coords]
-        assert [p.tolist() for p in result.parts] == [[q[:2] for q in p] for p in parts]
+        lines = shapely.get_parts(result.geometry)
+        assert [shapely.get_coordinates(p).tolist() for p in lines] == [
+            [q[:2] for q in p] for p in parts]
+        assert result.geometry.geom_type == geometry["type"]
+        assert not result.geometry.has_z
         assert result.positions == sum(map(len, parts))
         assert result.altitude == (len(parts[0][0]) == 3)
 
@@ -138,3 +142,26 @@ def test_compact_read_keeps_the_nesting_limit(tmp_path, levels):
         message = _limit_error(path, compact=False)
         assert "MAX_NESTING" in message
         assert _limit_error(path, compact=True) == message
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+def test_shape_checks_in_chunks_find_what_one_pass_finds(monkeypatch):
+    """Checked a few coordinates at a time, every geometry gets the same verdict and problems."""
+    geoms = np.array([
+        shapely.LineString([(80, 44), (79, 43)]),
+        shapely.LineString([(80, 44), (81, 45), (81, 44), (80, 45)]),  # self-crossing
+        shapely.LineString([(170, 44), (-170, 43)]),  # antimeridian
+        shapely.LineString([(44, 80), (43, 79)]),  # lon and lat swapped
+        shapely.Point(80, 44),
+        shapely.from_wkt("LINESTRING (80 44, NaN 43)"),
+        shapely.Polygon([(80, 44), (81, 45), (81, 44), (80, 45)]),  # invalid
+        shapely.MultiLineString([[(80, 44), (79, 43)], [(500000, 4e6), (500100, 4e6)]]),
+        shapely.LineString([(80, 44), (79, 43), (78, 43), (77, 42), (76, 42)]),
+    ], dtype=object)
+    fids = [f"f-{i}" for i in range(len(geoms))]
+    ok, found = shapes.check_shapes(geoms, fids, "f.geojson")
+    assert not ok.all() and found
+    for chunk in (1, 2, 3, 5):
+        monkeypatch.setattr(shapes, "_CHUNK", chunk)
+        assert shapes.check_shapes(geoms, fids, "f.geojson")[0].tolist() == ok.tolist()
+        assert shapes.check_shapes(geoms, fids, "f.geojson")[1] == found

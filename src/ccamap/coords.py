@@ -1,12 +1,12 @@
-"""GeoJSON line coordinates as numpy arrays: the clean case, decided once over whole parts.
+"""GeoJSON line coordinates built into geometries at once: the clean case, decided over arrays.
 
 A line read from JSON is a list of lists of Python floats, about 130 bytes a vertex. The reader
-(:func:`ccamap.readers.read_feature_collection` with ``pack_lines``) hands each clean line over
-as :class:`PackedLines` as soon as its geometry object is parsed, 16 bytes a vertex, so the
-lists of a whole file are never alive at once; validation
-(:func:`ccamap.validate.geometry.check_features`) builds the geometry from the arrays. A line
-that is not clean keeps its lists, and validation checks it position by position, with the
-exact message of what is wrong.
+(:func:`ccamap.readers.read_feature_collection` with ``compact``) hands each clean line over as
+:class:`PackedLines`, its shapely geometry built as soon as its geometry object is parsed (about
+24 bytes a vertex), so the lists of a whole file are never alive at once; validation
+(:func:`ccamap.validate.geometry.check_features`) takes the geometry as it is. A line that is
+not clean keeps its lists, and validation checks it position by position, with the exact
+message of what is wrong.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 __all__ = ["PackedLines", "pack_lines"]
 
@@ -25,27 +26,25 @@ _NUMBERS = {int, float}
 
 @dataclass(frozen=True, eq=False)
 class PackedLines:
-    """The clean coordinates of a LineString or MultiLineString, as arrays.
+    """The clean coordinates of a LineString or MultiLineString, built into its geometry.
 
     Attributes
     ----------
     multi
         ``True`` for a MultiLineString's coordinates (an array of parts), ``False`` for a
         LineString's (one part).
-    parts
-        Each part's lon/lat (float64, shape ``(n, 2)``, ``n >= 2``).
+    geometry
+        The LineString or MultiLineString (lon/lat, 2D).
+    positions
+        How many positions the coordinates held.
     altitude
-        Every position had a third number (an altitude), dropped from ``parts``.
+        Every position had a third number (an altitude), dropped from ``geometry``.
     """
 
     multi: bool
-    parts: list[npt.NDArray[np.float64]]
+    geometry: BaseGeometry
+    positions: int
     altitude: bool
-
-    @property
-    def positions(self) -> int:
-        """How many positions the coordinates held."""
-        return sum(len(part) for part in self.parts)
 
     @property
     def depth(self) -> int:
@@ -88,5 +87,9 @@ def pack_lines(coords: Any, gtype: Any) -> PackedLines | None:
         xy = xyz[:, :2]
         if len(xy) < 2 or not np.isfinite(xyz).all() or (xy[1:] == xy[:-1]).all(axis=1).any():
             return None
-        xys.append(np.ascontiguousarray(xy))
-    return PackedLines(gtype == "MultiLineString", xys, widths == {3})
+        xys.append(xy)
+    if gtype == "LineString":
+        geometry = shapely.linestrings(xys[0])
+    else:
+        geometry = shapely.multilinestrings([shapely.linestrings(xy) for xy in xys])
+    return PackedLines(gtype == "MultiLineString", geometry, sum(map(len, xys)), widths == {3})

@@ -104,18 +104,23 @@ def _interleave(report: Report, start: int, marks: list[int],
 def _clean_line(coords: Any, gtype: Any) -> tuple[bool, BaseGeometry] | None:
     """Build a line whose positions are all clean, checked over arrays; ``None`` otherwise.
 
-    ``coords`` is either already packed by the reader or a list, packed here
+    ``coords`` is either already built by the reader or a list, built here
     (:func:`ccamap.coords.pack_lines` says what clean means). Anything else returns ``None``
     and is checked position by position, with exact messages.
     """
     packed = coords if isinstance(coords, PackedLines) else pack_lines(coords, gtype)
     if packed is None:
         return None
-    if packed.multi:
-        lines = shapely.multilinestrings([shapely.linestrings(xy) for xy in packed.parts])
-    else:
-        lines = shapely.linestrings(packed.parts[0])
-    return packed.altitude, lines
+    return packed.altitude, packed.geometry
+
+
+def _listed(value: Any) -> list[Any]:
+    """Return a per-vertex property (``waypoints``, ``coordinate_sources``) as a list.
+
+    A list is taken as it is: it holds one item per vertex, and a copy would double its memory
+    while the document is alive. Anything else becomes ``list(value or [])``.
+    """
+    return value if type(value) is list else list(value or [])
 
 
 def _position_problem(pos: Any) -> str | None:
@@ -276,8 +281,8 @@ def _check_feature(
         if altitude:
             report.add(rules.ALTITUDE_DROPPED, file=file, feature_id=fid, field="geometry",
                        expected="2D positions", found="3D positions", message="altitude dropped")
-        return {"id": fid, "waypoints": list(props.get("waypoints") or []),
-                "coordinate_sources": list(props.get("coordinate_sources") or []),
+        return {"id": fid, "waypoints": _listed(props.get("waypoints")),
+                "coordinate_sources": _listed(props.get("coordinate_sources")),
                 "geometry": shp}
     nesting = _nesting_problem(coords, _COORDINATE_DEPTH.get(gtype, 1))
     if nesting:
