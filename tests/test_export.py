@@ -24,6 +24,7 @@ from conftest import LINE, REPO, feature, record, write_layer
 # where write_export looks up the text renderers, and the binary writers (ccamap.export is also a
 # function, so these modules are imported by name)
 write_module = importlib.import_module("ccamap.export.write")
+geojson_module = importlib.import_module("ccamap.export.geojson")
 gdal_module = importlib.import_module("ccamap.export.gdal")
 
 NEEDS_OGR = pytest.mark.skipif(
@@ -58,6 +59,29 @@ def test_rounding_collapse_is_refused():
     line = LineString([(80.0, 44.0), (80.0000001, 44.0)])
     with pytest.raises(ExportError, match="collapses to a point"):
         round_geometry(line, "rail-x", 6)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 2048])
+def test_geojson_batches_give_the_same_text(monkeypatch, batch):
+    """Rounded and written a batch at a time, the export is the same text, whatever the batch."""
+    data = load(REPO / "geodata")
+    gdf = data.layers["railways"]
+    whole = geojson_module.geojson_text(gdf, data.sources)
+    monkeypatch.setattr(geojson_module, "_BATCH", batch)
+    pieces = list(geojson_module.geojson_pieces(gdf, data.sources))
+    assert len(pieces) == 2 + -(-len(gdf) // batch)
+    assert "".join(pieces) == whole
+    assert json.loads(whole)["features"][0]["id"] == gdf["id"].iloc[0]
+
+
+def test_geojson_names_the_first_feature_that_collapses(monkeypatch):
+    data = load(REPO / "geodata")
+    gdf = data.layers["railways"].copy()
+    tiny = LineString([(80.0, 44.0), (80.0000001, 44.0)])
+    gdf.loc[gdf.index[[2, 4]], "geometry"] = [tiny, tiny]
+    monkeypatch.setattr(geojson_module, "_BATCH", 2)
+    with pytest.raises(ExportError, match=f"feature {gdf['id'].iloc[2]!r}: .* collapses"):
+        geojson_module.geojson_text(gdf, data.sources)
 
 
 def test_unknown_format():
@@ -250,7 +274,7 @@ def test_failed_export_leaves_previous_files(rich_geodata, tmp_path, monkeypatch
     def boom(*args, **kwargs):
         raise ExportError("disk full")
 
-    target = {"geojson": "geojson_text", "kml": "kml_text", "csv": "sources_csv_text",
+    target = {"geojson": "geojson_pieces", "kml": "kml_text", "csv": "sources_csv_text",
               "gpkg": "_write_layer_styles", "parquet": "_write_parquet",
               "fgb": "_write_gdal"}[fmt]
     if fmt == "parquet":

@@ -53,7 +53,7 @@ def state(built, tmp_path):
     return g, o, geo_before, out_before
 
 
-@pytest.mark.parametrize("stage", ["render_maps", "render_export"])
+@pytest.mark.parametrize("stage", ["render_maps", "geojson_pieces"])
 def test_exception_while_rendering(state, monkeypatch, stage):
     """The maps, or the exports, fail to render: nothing is written."""
     geodata, out, geo_before, out_before = state

@@ -61,11 +61,30 @@ def geodesic_lengths_km(geometries: Any) -> npt.NDArray[np.float64]:
     parts, owner = parts[linear], owner[linear]
     if not len(parts):
         return out
+    per_part = np.zeros(len(parts))
+    # In chunks of parts of about _CHUNK coordinates: the arrays of every segment of a layer of
+    # 30 million vertices (ends, distances, copies pyproj makes) would take gigabytes at once.
+    ends = np.cumsum(shapely.get_num_coordinates(parts))
+    start = 0
+    while start < len(parts):
+        before = int(ends[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, before + _CHUNK, side="right")))
+        per_part[start:stop] = _part_lengths_m(parts[start:stop])
+        start = stop
+    return np.bincount(owner, weights=per_part, minlength=len(geoms)) / 1000.0
+
+
+#: Coordinates measured at once.
+_CHUNK = 1_000_000
+
+
+def _part_lengths_m(parts: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """Return the geodesic length in metres of each linear part, summed segment by segment."""
     xy, part_of = shapely.get_coordinates(parts, return_index=True)
     same = part_of[1:] == part_of[:-1]
     _, _, dist = GEOD.inv(xy[:-1, 0][same], xy[:-1, 1][same], xy[1:, 0][same], xy[1:, 1][same])
-    per_part = np.bincount(part_of[1:][same], weights=dist, minlength=len(parts))
-    return np.bincount(owner, weights=per_part, minlength=len(geoms)) / 1000.0
+    lengths = np.bincount(part_of[1:][same], weights=dist, minlength=len(parts))
+    return np.asarray(lengths, dtype=np.float64)  # weighted: already float64, not copied
 
 
 def geodesic_length_km(geometries: Any) -> pd.Series:

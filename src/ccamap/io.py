@@ -10,7 +10,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,6 +18,7 @@ from ccamap.readers import read_attribute_table, read_feature_collection, read_j
 
 __all__ = [
     "atomic_write",
+    "pieces_writer",
     "publish_tree",
     "read_attribute_table",
     "read_feature_collection",
@@ -78,6 +79,21 @@ def text_writer(text: str) -> Callable[[Path], None]:
     """Return a writer for :func:`write_files_atomic` that writes ``text`` as UTF-8."""
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8", newline="")
+
+    return write
+
+
+def pieces_writer(pieces: Callable[[], Iterable[str]]) -> Callable[[Path], None]:
+    """Return a writer for :func:`write_files_atomic` that writes text piece by piece (UTF-8).
+
+    ``pieces`` is called when the file is written; each piece is written as it comes, so the
+    whole text never needs to be in memory. The bytes are those of :func:`text_writer` given
+    the pieces joined.
+    """
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            for piece in pieces():
+                fh.write(piece)
 
     return write
 

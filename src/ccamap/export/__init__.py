@@ -47,13 +47,14 @@ from ccamap.export.frame import (
     round_geometries,
     round_geometry,
 )
-from ccamap.export.geojson import geojson_text
+from ccamap.export.geojson import geojson_pieces, geojson_text
 from ccamap.export.kml import kml_text
 from ccamap.export.postgis import to_postgis
 from ccamap.export.tables import claims_csv_text, csv_texts, sources_csv_text
 from ccamap.export.write import render_export, write_export
 
 __all__ = ["FORMATS", "LIST_SEPARATOR", "check_format", "claims_csv_text", "claims_table",
-           "csv_texts", "export_frame", "export_paths", "geojson_text", "kml_text",
+           "csv_texts", "export_frame", "export_paths", "geojson_pieces", "geojson_text",
+           "kml_text",
            "list_columns", "render_export", "round_geometries", "round_geometry",
            "sources_csv_text", "to_postgis", "write_export"]

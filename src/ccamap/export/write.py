@@ -13,10 +13,10 @@ import pandas as pd
 from ccamap.errors import ExportError, UsageError
 from ccamap.export.frame import TEXT_FORMATS, check_format, export_paths
 from ccamap.export.gdal import binary_writers
-from ccamap.export.geojson import geojson_text
+from ccamap.export.geojson import geojson_pieces, geojson_text
 from ccamap.export.kml import kml_text
 from ccamap.export.tables import claims_csv_text, csv_texts, sources_csv_text
-from ccamap.io import text_writer, write_files_atomic
+from ccamap.io import pieces_writer, text_writer, write_files_atomic
 
 __all__ = ["FileProgress", "render_export", "write_export"]
 
@@ -98,7 +98,7 @@ def _text_writers(
 
 
 def _write_geojson(gdf: gpd.GeoDataFrame, sources: pd.DataFrame, tmp: Path) -> None:
-    text_writer(geojson_text(gdf, sources))(tmp)
+    pieces_writer(partial(geojson_pieces, gdf, sources))(tmp)
 
 
 def _counted(writers: dict[Path, Callable[[Path], None]],

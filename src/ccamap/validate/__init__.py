@@ -89,7 +89,7 @@ def validate_layer(
     attr_path = geodata / f"{layer.name}.csv"
     geometries = attributes = None
     try:
-        doc = read_feature_collection(geo_path, report=report)
+        doc = read_feature_collection(geo_path, report=report, compact=True)
         geometries = check_features(doc, layer, str(geo_path), report)
     except LoadError as exc:
         record_load_error(exc, report)

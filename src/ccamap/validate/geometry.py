@@ -9,7 +9,6 @@ checks that say exactly what is wrong. The built geometries are then checked all
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
@@ -22,6 +21,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from ccamap import rules
+from ccamap.coords import PackedLines, pack_lines
 from ccamap.errors import LoadError
 from ccamap.layers import Layer
 from ccamap.report import Problem, Report
@@ -35,7 +35,6 @@ _CRS84 = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "OGC:CR
           "EPSG:4326", "urn:ogc:def:crs:EPSG::4326"}
 #: Reserved names a GeoJSON feature's properties may use: the per-vertex lists live there.
 _GEOJSON_MEMBERS = ("waypoints", "coordinate_sources")
-_NUMBERS = {int, float}
 
 
 def check_features(
@@ -102,41 +101,26 @@ def _interleave(report: Report, start: int, marks: list[int],
     report.problems.extend(merged)
 
 
-def _clean_line(coords: list[Any], gtype: Any) -> tuple[bool, BaseGeometry] | None:
+def _clean_line(coords: Any, gtype: Any) -> tuple[bool, BaseGeometry] | None:
     """Build a line whose positions are all clean, checked over arrays; ``None`` otherwise.
 
-    Clean: every part a non-empty list of positions of the same width (2, or 3 with an
-    altitude), every value an ``int`` or ``float``, finite, no vertex repeating the one before.
-    Anything else returns ``None`` and is checked position by position, with exact messages.
+    ``coords`` is either already built by the reader or a list, built here
+    (:func:`ccamap.coords.pack_lines` says what clean means). Anything else returns ``None``
+    and is checked position by position, with exact messages.
     """
-    if gtype == "LineString":
-        parts = [coords]
-    elif gtype == "MultiLineString" and set(map(type, coords)) == {list}:
-        parts = coords
-    else:
+    packed = coords if isinstance(coords, PackedLines) else pack_lines(coords, gtype)
+    if packed is None:
         return None
-    arrays = []
-    widths: set[int] = set()
-    for part in parts:
-        if not part or set(map(type, part)) != {list}:
-            return None
-        widths |= set(map(len, part))
-        if not set(map(type, itertools.chain.from_iterable(part))) <= _NUMBERS:
-            return None
-        arrays.append(part)
-    if len(widths) != 1 or not widths <= {2, 3}:
-        return None
-    try:
-        full = [np.array(part, dtype=float) for part in arrays]
-    except (ValueError, TypeError, OverflowError):
-        return None
-    xys = [xyz[:, :2] for xyz in full]
-    for xyz, xy in zip(full, xys, strict=True):
-        if len(xy) < 2 or not np.isfinite(xyz).all() or (xy[1:] == xy[:-1]).all(axis=1).any():
-            return None
-    lines = shapely.linestrings(xys[0]) if gtype == "LineString" else \
-        shapely.multilinestrings([shapely.linestrings(xy) for xy in xys])
-    return widths == {3}, lines
+    return packed.altitude, packed.geometry
+
+
+def _listed(value: Any) -> list[Any]:
+    """Return a per-vertex property (``waypoints``, ``coordinate_sources``) as a list.
+
+    A list is taken as it is: it holds one item per vertex, and a copy would double its memory
+    while the document is alive. Anything else becomes ``list(value or [])``.
+    """
+    return value if type(value) is list else list(value or [])
 
 
 def _position_problem(pos: Any) -> str | None:
@@ -280,13 +264,13 @@ def _check_feature(
                    expected=" or ".join(layer.geometry_types), found=repr(gtype),
                    message=f"wrong geometry type for layer {layer.name}{hint}")
         return None
-    coords = geom.get("coordinates")
-    if not isinstance(coords, list):
+    coords: Any = geom.get("coordinates")  # a list, or PackedLines from a compact read
+    if not isinstance(coords, list | PackedLines):
         report.add(rules.COORDINATES, file=file, feature_id=fid, field="geometry",
                    expected="a coordinates array", found=short(coords),
                    message="geometry has no coordinates")
         return None
-    if coords == [] or all(part == [] for part in coords):
+    if isinstance(coords, list) and (coords == [] or all(part == [] for part in coords)):
         report.add(rules.EMPTY_GEOMETRY, file=file, feature_id=fid, field="geometry",
                    expected="a non-empty geometry", found=f"empty {gtype}",
                    message="geometry is empty")
@@ -297,8 +281,8 @@ def _check_feature(
         if altitude:
             report.add(rules.ALTITUDE_DROPPED, file=file, feature_id=fid, field="geometry",
                        expected="2D positions", found="3D positions", message="altitude dropped")
-        return {"id": fid, "waypoints": list(props.get("waypoints") or []),
-                "coordinate_sources": list(props.get("coordinate_sources") or []),
+        return {"id": fid, "waypoints": _listed(props.get("waypoints")),
+                "coordinate_sources": _listed(props.get("coordinate_sources")),
                 "geometry": shp}
     nesting = _nesting_problem(coords, _COORDINATE_DEPTH.get(gtype, 1))
     if nesting:

@@ -48,12 +48,32 @@ def check_shapes(
     ok = np.ones(n, dtype=bool)
     if not n:
         return ok, {}
+    # In chunks of geometries of about _CHUNK coordinates: the arrays of every coordinate
+    # (position, owner, steps) of a layer of 30 million vertices would take gigabytes at once.
+    ends = np.cumsum(shapely.get_num_coordinates(geoms))
+    start = 0
+    while start < n:
+        before = int(ends[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, before + _CHUNK, side="right")))
+        _check_chunk(geoms[start:stop], ok[start:stop], start, fids, file, found)
+        start = stop
+    return ok, {i: r.problems for i, r in found.items()}
+
+
+#: Coordinates checked at once.
+_CHUNK = 1_000_000
+
+
+def _check_chunk(geoms: npt.NDArray[Any], ok: npt.NDArray[np.bool_], offset: int,
+                 fids: list[str], file: str, found: defaultdict[int, Report]) -> None:
+    """Check the geometries ``offset``, ``offset + 1``, … (``ok`` is their slice, updated)."""
+    n = len(geoms)
     xy, owner = shapely.get_coordinates(geoms, return_index=True)
     counts = np.bincount(owner, minlength=n)
 
     def add(i: int, rule: rules.Rule, expected: str, found_: str, message: str) -> None:
-        found[i].add(rule, file=file, feature_id=fids[i], field="geometry", expected=expected,
-                     found=found_, message=message)
+        found[offset + i].add(rule, file=file, feature_id=fids[offset + i], field="geometry",
+                              expected=expected, found=found_, message=message)
 
     nan = (counts == 0) | (np.bincount(owner, weights=np.isnan(xy).any(axis=1),
                                        minlength=n) > 0)
@@ -75,7 +95,6 @@ def check_shapes(
             "line crosses itself (accepted)")
     _check_jumps(xy, owner, ok, add)
     _check_region(xy, owner, ok, add)
-    return ok, {i: r.problems for i, r in found.items()}
 
 
 def _first_per_owner(rows: npt.NDArray[np.intp], owner: npt.NDArray[np.intp]) -> dict[int, int]:
