@@ -1745,7 +1745,16 @@
       items[active].li.scrollIntoView({ block: "nearest" });
     }
     var collator = window.Intl ? new Intl.Collator() : null, sorted = null, sortedLang = null;
+    var stale = true;
+    // The list follows the filters, but is built only while it is open (or focused): with
+    // thousands of features, an item each would cost more than the map on every filter change.
     ccamap.refreshList = function () {
+      stale = true;
+      if (wrap.open || document.activeElement === list) { build(); }
+    };
+    wrap.addEventListener("toggle", function () { if (wrap.open && stale) { build(); } });
+    function build() {
+      stale = false;
       list.textContent = "";
       if (!sorted || sorted.length !== ccamap.entries.length || sortedLang !== ccamap.lang) {
         // Sorted once per language (names follow it), then filtered: a filter costs no sort.
@@ -1771,7 +1780,7 @@
       list.appendChild(frag);
       if (active >= items.length) { active = 0; }
       if (items.length) { list.setAttribute("aria-activedescendant", items[active].li.id); }
-    };
+    }
     list.addEventListener("keydown", function (ev) {
       var k = ev.key;
       if (k === "ArrowDown") { setActive(active + 1); }
@@ -1782,7 +1791,10 @@
       else { return; }
       ev.preventDefault();
     });
-    list.addEventListener("focus", function () { setActive(active); });
+    list.addEventListener("focus", function () {
+      if (stale) { build(); }
+      setActive(active);
+    });
     return wrap;
   }
 
