@@ -484,18 +484,30 @@
     return { xy: xy, parts: s.parts[i] || [0], levels: s.levels.subarray(from, to) };
   };
 
-  // Add feature i's path at a band (-1: every vertex) to ctx, in layer pixels.
-  LineSet.prototype.trace = function (ctx, i, band, k, ox, oy) {
+  // Add feature i's path at a band (-1: every vertex) to ctx, in layer pixels, leaving out the
+  // segments wholly beyond one side of clip ([x0, y0, x1, y1]).
+  LineSet.prototype.trace = function (ctx, i, band, k, ox, oy, clip) {
     var s = this.shape, xy = s.xy, lv = s.levels, from = s.start[i], to = s.start[i + 1];
     var parts = s.parts[i], next = parts && parts.length > 1 ? from + parts[1] : Infinity, pi = 1;
-    var top = band < 0 ? 255 : band;
+    var top = band < 0 ? 255 : band, pen = false, last = 0, lx = 0, ly = 0;
     for (var v = from; v < to; v += 1) {
       if (lv[v] > top) { continue; }
       var x = xy[2 * v] * k - ox, y = xy[2 * v + 1] * k - oy;
-      if (v === from || v === next) {
-        ctx.moveTo(x, y);
-        if (v === next) { pi += 1; next = pi < parts.length ? from + parts[pi] : Infinity; }
-      } else { ctx.lineTo(x, y); }
+      // which sides of the canvas the vertex lies beyond (a segment beyond one side of it,
+      // as most are when zoomed in on a long line, is not drawn)
+      var code = (x < clip[0] ? 1 : x > clip[2] ? 2 : 0) | (y < clip[1] ? 4 : y > clip[3] ? 8 : 0);
+      var first = v === from || v === next;
+      if (v === next) { pi += 1; next = pi < parts.length ? from + parts[pi] : Infinity; }
+      if (first || (code & last)) { pen = false; }
+      else if (pen) { ctx.lineTo(x, y); }
+      else {
+        ctx.moveTo(lx, ly);
+        ctx.lineTo(x, y);
+        pen = true;
+      }
+      lx = x;
+      ly = y;
+      last = code;
     }
   };
 
@@ -622,7 +634,8 @@
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, c.width, c.height);
       ctx.setTransform(m, 0, 0, m, -m * b.min.x, -m * b.min.y);
-      var v = this._view(), drawn = 0, selected = null;
+      var v = this._view(), drawn = 0, selected = null, edge = 20; // a margin for wide lines
+      var clip = [b.min.x - edge, b.min.y - edge, b.max.x + edge, b.max.y + edge];
       this.sets.forEach(function (set) {
         if (!set.shown) { return; }
         var band = bandAt(set.src, v.zoom), styles = set.src.data.styles, byStyle = {};
@@ -639,7 +652,7 @@
           for (var a = 0; a < list.length; a += STROKE_EVERY) {
             ctx.beginPath();
             for (var z = a; z < Math.min(a + STROKE_EVERY, list.length); z += 1) {
-              set.trace(ctx, list[z].row, list[z].band, v.k, v.ox, v.oy);
+              set.trace(ctx, list[z].row, list[z].band, v.k, v.ox, v.oy, clip);
             }
             stroke(ctx, styles[sn]);
           }
@@ -649,7 +662,7 @@
       (selected || []).forEach(function (e) {
         var set = e.layer.set;
         ctx.beginPath();
-        set.trace(ctx, e.row, e.band, v.k, v.ox, v.oy);
+        set.trace(ctx, e.row, e.band, v.k, v.ox, v.oy, clip);
         stroke(ctx, e.feature.properties._style, e.layer.over);
         drawn += 1;
       });
