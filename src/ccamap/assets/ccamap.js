@@ -558,7 +558,9 @@
   }
 
   var LineCanvas = L.Renderer.extend({
-    options: { padding: 0.5, tolerance: 5 },
+    // padding: Leaflet's own, the canvas a tenth larger than the view on each side (zoomed in on
+    // dense lines, the segments drawn follow its area)
+    options: { padding: 0.1, tolerance: 5 },
 
     initialize: function (options) {
       L.Renderer.prototype.initialize.call(this, options);
