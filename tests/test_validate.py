@@ -7,7 +7,7 @@ from ccamap.layers import LAYERS
 from ccamap.report import Report
 from ccamap.validate import check_attributes, check_features, check_join, validate
 
-from conftest import LINE, POINT, SOURCES, feature, record
+from conftest import LINE, POINT, SOURCES, feature, record, write_layer
 
 SOURCE_TABLE = pd.DataFrame(SOURCES).set_index("id", drop=False)
 
@@ -200,3 +200,15 @@ def test_layer_specific_rules_come_from_the_registry():
     assert LAYERS["railways"].crossing_ports is not None
     assert {n for n, layer in LAYERS.items() if layer.accuracy_field} == {
         n for n, layer in LAYERS.items() if layer.is_line}
+
+
+def test_a_waypoint_name_holding_the_list_separator_is_a_warning(geodata):
+    names = ["Pujijie (Puji town; Wugong station)", "P1", "P2"]
+    write_layer(geodata, "railways", [feature("rail-one", LINE, waypoints=names)],
+                [record("railways", "rail-one")])
+    report, _, _ = validate(geodata)
+    assert report.errors == []
+    (warning,) = report.warnings
+    assert (warning.code, warning.file.endswith("railways.geojson"), warning.feature_id,
+            warning.field) == ("list-separator", True, "rail-one", "waypoints")
+    assert "Pujijie (Puji town; Wugong station)" in warning.found

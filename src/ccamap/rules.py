@@ -177,6 +177,9 @@ PRECISION = _rule("precision", "error", "a schematic point (other than one place
 PORT_COUNTRIES = _rule("port-countries", "error", "a border side (`country_a`, `country_b`) "
                        "not among the record's `countries`")
 WAYPOINTS = _rule("waypoints", "error", "a schematic geometry without a name per vertex")
+LIST_SEPARATOR = _rule("list-separator", "warning", "a waypoint name holding `;`, the separator "
+                       "the flat exports (CSV, KML, GeoPackage) join a list with: it would come "
+                       "back as two names")
 COORDINATE_SOURCES = _rule("coordinate-sources", "error",
                            "a vertex without the source of its coordinate")
 LOCALITY_PLACE = _rule("locality-place", "error",

@@ -246,6 +246,11 @@ class _Records:
             self.add(row, rules.WAYPOINTS, "waypoints",
                      f"{n_vertices} waypoint names (one per vertex)", f"{len(waypoints)}",
                      "schematic line must name every waypoint", geometry=True)
+        joined = [w for w in waypoints if isinstance(w, str) and ";" in w]
+        if joined:
+            self.add(row, rules.LIST_SEPARATOR, "waypoints", "names without ';' (the flat "
+                     "exports join a list with '; ')", short(joined),
+                     f"{len(joined)} waypoint name(s) hold the list separator", geometry=True)
         if len(coord_sources) != len(waypoints):
             self.add(row, rules.COORDINATE_SOURCES, "coordinate_sources",
                      f"{len(waypoints)} entries (one per waypoint)", f"{len(coord_sources)}",
