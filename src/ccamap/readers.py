@@ -112,7 +112,8 @@ def _compact_objects() -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
             if packed is not None:
                 obj["coordinates"] = packed
         for key, value in pairs:
-            if type(value) is list and len(value) > 1 and set(map(type, value)) == {str}:
+            if (type(value) is list and len(value) > 1 and type(value[0]) is str
+                    and set(map(type, value)) == {str}):
                 if len(shared) > _SHARED_TEXTS:
                     shared.clear()
                 obj[key] = list(map(shared.setdefault, value, value))
