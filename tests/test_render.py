@@ -363,3 +363,15 @@ def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, t
         assert [e for e in page.errors if "Failed to load resource" not in e] == []
     finally:
         page.close()
+    # the overview: every layer packed (points too), read in the background, in page order
+    overview = Page(browser, (tmp_path / "maps" / "index.html").as_uri())
+    try:
+        keys = overview.js("() => ccamap.entries.map((e) => e.key)")
+        assert keys == sorted(keys, key=keys.index) and len(keys) == 3 + 5  # one per layer
+        assert [k for k in dict.fromkeys(keys)] == overview.js("() => Object.keys(ccamap.groups)")
+        overview.js("() => ccamap.focusId('powe-one')")
+        assert overview.page.locator("#ccamap-side .ccamap-card").get_attribute("data-id") \
+            == "powe-one"
+        assert [e for e in overview.errors if "Failed to load resource" not in e] == []
+    finally:
+        overview.close()
