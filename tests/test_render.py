@@ -360,6 +360,14 @@ def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, t
                                           return e.layer.getLatLngs().length; });
         }""")
         assert 2 <= counts[0] < counts[1] < counts[2] == 300
+        # waypoint names travel as one text a line, and come back as the list
+        names = {f["properties"]["id"]: f["properties"]["waypoints"] for f in doc["features"]}
+        assert names["rail-three"] == [f"P{i}" for i in range(300)]
+        assert page.js("(q) => ccamap.search(q).map((e) => e.feature.properties.id)",
+                       "p299") == ["rail-three"]  # found by a waypoint's name
+        page.js("() => ccamap.focusId('rail-two')")
+        card = page.page.locator("#ccamap-side .ccamap-card").inner_text()
+        assert "P0; P1; P2; P3; P4" in card
         assert [e for e in page.errors if "Failed to load resource" not in e] == []
     finally:
         page.close()

@@ -876,6 +876,11 @@
 
   /* ------------------------------------------------------------------ the card */
 
+  // A feature's waypoint names: a large layer's page joins them into one text (U+001F).
+  function waypointList(d) {
+    return typeof d.waypoints === "string" ? d.waypoints.split("\u001f") : d.waypoints;
+  }
+
   function capitalize(s) { s = String(s || ""); return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(); }
 
   function commas(digits) { return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
@@ -994,7 +999,8 @@
     if (d.length_km !== null && d.length_km !== undefined) {
       row("Drawn length (geodesic)", el("td", null, formatValue(d.length_km, false) + " km"));
     }
-    var waypoints = Array.isArray(d.waypoints) ? d.waypoints.filter(function (w) {
+    var listed = waypointList(d);
+    var waypoints = Array.isArray(listed) ? listed.filter(function (w) {
       return w !== null && String(w).trim();
     }) : [];
     if (waypoints.length) { row("Waypoints", el("td", null, waypoints.join("; "))); }
@@ -1137,7 +1143,9 @@
       if (r < best) { best = r; }
     });
     if (best === 9) {
-      var named = Array.isArray(d.waypoints) ? d.waypoints : [];  // a number: unnamed ones
+      // a number: unnamed ones; a text: a large layer's names, joined (searched as one)
+      var named = typeof d.waypoints === "string" ? [d.waypoints]
+        : Array.isArray(d.waypoints) ? d.waypoints : [];
       var aliases = [d.name_a, d.name_b].concat(named).filter(Boolean).map(lower);
       if (aliases.some(function (a) { return a.indexOf(q) >= 0; })) { best = 4; }
       else if (lower(d.description).indexOf(q) >= 0) { best = 5; }
@@ -1375,6 +1383,7 @@
       if (typeof props.waypoints === "number") {  // that many unnamed waypoints
         props.waypoints = new Array(props.waypoints).fill("");
       }
+      if (typeof props.waypoints === "string") { props.waypoints = waypointList(props); }
       props.layer = e.key;
       props.sources = (d.sources || []).map(function (sid) {
         var s = Object.prototype.hasOwnProperty.call(sources, sid) ? sources[sid] : null;

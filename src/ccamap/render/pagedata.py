@@ -77,13 +77,21 @@ def _km_by_country(geoms: list[Any], countries: gpd.GeoDataFrame | None
     return geo.km_by_country(geoms, countries["iso3"].astype(str), countries.geometry)
 
 
-def _row(record: dict[str, Any], columns: list[str]) -> list[Any]:
+#: Joins the waypoint names of a large layer's line into one text (see :func:`_row`).
+WAYPOINT_SEPARATOR = "\x1f"
+
+
+def _row(record: dict[str, Any], columns: list[str], *, join: bool = False) -> list[Any]:
     row = []
     for key in columns:
         value = _plain(record.get(key))
-        if key == "waypoints" and isinstance(value, list) and value and \
-                not any(v is not None and str(v).strip() for v in value):
-            value = len(value)  # unnamed waypoints (``ccamap import``): their number only
+        if key == "waypoints" and isinstance(value, list) and value:
+            if not any(v is not None and str(v).strip() for v in value):
+                value = len(value)  # unnamed waypoints (``ccamap import``): their number only
+            elif join and all(isinstance(v, str) and WAYPOINT_SEPARATOR not in v
+                              for v in value):
+                # one text, not a string per vertex: a page of 100k lines would hold millions
+                value = WAYPOINT_SEPARATOR.join(value)
         row.append(value)
     return row
 
@@ -108,7 +116,8 @@ def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
     -------
     dict
         ``columns``, ``rows`` (the attributes, for the card, search and "download what I see";
-        a ``waypoints`` cell of only unnamed waypoints is their number), ``ints`` (columns of
+        a ``waypoints`` cell of only unnamed waypoints is their number; in a canvas layer,
+        named waypoints are one text joined by :data:`WAYPOINT_SEPARATOR`), ``ints`` (columns of
         whole numbers), ``fields`` and ``extras`` (the card's rows), ``styles`` and ``style``,
         ``first`` (:func:`first_year`), ``refs``, ``claims`` and ``coords`` (the card's
         sources), ``km``, ``kind`` (``line`` or ``point``), ``geometry`` (lines: per feature, the
@@ -128,12 +137,13 @@ def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
     extras = [card_extras(r, layer, sources) for r in records]
     internal = {*layer.columns, "waypoints", "coordinate_sources", "layer", "length_km"}
     vertices = int(shapely.get_num_coordinates(geoms).sum()) if len(geoms) else 0
+    canvas = len(records) >= CANVAS_MIN_FEATURES or vertices >= CANVAS_MIN_VERTICES
     data: dict[str, Any] = {
         "kind": "line" if layer.is_line else "point",
         "columns": columns,
         "ints": [c for c in columns if any(isinstance(r.get(c), int | np.integer)
                                            and not isinstance(r.get(c), bool) for r in records)],
-        "rows": [_row(r, columns) for r in records],
+        "rows": [_row(r, columns, join=canvas) for r in records],
         "fields": [[f.name, f.title, f.kind] for f in layer.all_fields
                    if f.name not in CARD_SKIP and f.name != "capacity_unit"],
         "extras": [c for c in columns if c not in internal],
@@ -144,7 +154,7 @@ def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
         "claims": [e[1] for e in extras],
         "coords": [e[2] for e in extras],
         "precision": PRECISION,
-        "canvas": len(records) >= CANVAS_MIN_FEATURES or vertices >= CANVAS_MIN_VERTICES,
+        "canvas": canvas,
     }
     if layer.is_line:
         data["km"] = _km_by_country(list(geoms), countries)
