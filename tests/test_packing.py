@@ -9,6 +9,7 @@ import shapely
 
 from ccamap.render.geometry import vertex_levels
 from ccamap.render.packing import LineArrays, line_arrays, pack, unpack
+from ccamap.render.pagedata import _row
 
 LINES = [
     shapely.LineString(np.cumsum(np.random.default_rng(7).normal(0, 0.01, (300, 2)), axis=0)
@@ -55,3 +56,12 @@ def test_chunked_work_gives_the_same_page(monkeypatch):
     monkeypatch.setattr(packing, "_CHUNK", 7)
     monkeypatch.setattr(geometry, "_CHUNK_VERTICES", 50)
     assert pack({"kind": "line", "rows": [], "geometry": line_arrays(LINES)}) == whole
+
+
+def test_large_layers_join_waypoint_names_unless_a_name_holds_the_separator():
+    assert _row({"waypoints": ["Urumqi", "Jinghe"]}, ["waypoints"], join=True) == [
+        "Urumqi\nJinghe"]
+    assert _row({"waypoints": ["Urumqi\nSouth", "Jinghe"]}, ["waypoints"], join=True) == [
+        ["Urumqi\nSouth", "Jinghe"]]
+    assert _row({"waypoints": ["Urumqi", "Jinghe"]}, ["waypoints"]) == [["Urumqi", "Jinghe"]]
+    assert _row({"waypoints": ["", ""]}, ["waypoints"], join=True) == [2]  # unnamed: a count

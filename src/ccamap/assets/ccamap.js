@@ -876,9 +876,10 @@
 
   /* ------------------------------------------------------------------ the card */
 
-  // A feature's waypoint names: a large layer's page joins them into one text (U+001F).
+  // A feature's waypoint names: a large layer's page joins them into one text, a name a line
+  // (names holding a line break stay a list).
   function waypointList(d) {
-    return typeof d.waypoints === "string" ? d.waypoints.split("\u001f") : d.waypoints;
+    return typeof d.waypoints === "string" ? d.waypoints.split("\n") : d.waypoints;
   }
 
   function capitalize(s) { s = String(s || ""); return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(); }

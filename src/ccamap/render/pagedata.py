@@ -77,8 +77,9 @@ def _km_by_country(geoms: list[Any], countries: gpd.GeoDataFrame | None
     return geo.km_by_country(geoms, countries["iso3"].astype(str), countries.geometry)
 
 
-#: Joins the waypoint names of a large layer's line into one text (see :func:`_row`).
-WAYPOINT_SEPARATOR = "\x1f"
+#: Joins the waypoint names of a large layer's line into one text, a name a line (see
+#: :func:`_row`; names that hold a line break stay a list).
+WAYPOINT_SEPARATOR = "\n"
 
 
 def _row(record: dict[str, Any], columns: list[str], *, join: bool = False) -> list[Any]:
