@@ -380,6 +380,21 @@ def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, t
         overview.js("() => ccamap.focusId('powe-one')")
         assert overview.page.locator("#ccamap-side .ccamap-card").get_attribute("data-id") \
             == "powe-one"
+        # the three points on one spot are drawn spread apart, and a click opens each one's card
+        spots = overview.js("""() => {
+          const points = ccamap.entries.filter((e) => e.latlng);
+          ccamap.map.stop();
+          ccamap.map.setView(points[0].latlng, 9, {animate: false});
+          return points.map((e) => {
+            const ll = e.layer.getLatLng(), p = ccamap.map.latLngToContainerPoint(ll);
+            const r = ccamap.map.getContainer().getBoundingClientRect();
+            return [e.feature.properties.id, r.left + p.x, r.top + p.y];
+        }); }""")
+        assert len({(round(x), round(y)) for _, x, y in spots}) == 3
+        for fid, x, y in spots:
+            overview.page.mouse.click(x, y)
+            assert overview.page.locator("#ccamap-side .ccamap-card").get_attribute(
+                "data-id") == fid
         assert [e for e in overview.errors if "Failed to load resource" not in e] == []
     finally:
         overview.close()
