@@ -100,12 +100,13 @@ def to_mercator(geoms: Any, *, inverse: bool = False) -> np.ndarray:
     return shapely.transform(np.asarray(geoms, dtype=object), move)
 
 
-def _varints(values: np.ndarray, *, zigzag: bool = True) -> tuple[bytes, np.ndarray]:
+def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     """Return the varint text of int64 ``values`` and each value's start offset (and the end).
 
-    ``zigzag`` maps signed values to unsigned ones (0, -1, 1, -2 … to 0, 1, 2, 3 …).
+    Each value is zigzagged first: signed values map to unsigned ones (0, -1, 1, -2 … to
+    0, 1, 2, 3 …).
     """
-    z = ((values << 1) ^ (values >> 63)).astype(np.uint64) if zigzag else values.astype(np.uint64)
+    z = ((values << 1) ^ (values >> 63)).astype(np.uint64)
     n = np.ones(len(z), dtype=np.int64)
     for k in range(1, _CHUNKS):
         n += z >= np.uint64(1 << (5 * k))
@@ -283,12 +284,12 @@ def lod_error_px(geoms: Any) -> list[float]:
     coords = shapely.get_coordinates(merc)
     parts, owner = shapely.get_parts(merc, return_index=True)
     part_of = np.repeat(np.arange(len(parts)), shapely.get_num_coordinates(parts))
+    whole = shapely.multilinestrings(parts, indices=owner) if len(parts) else parts
     out = []
     for b, band in enumerate(lod_bands()):
         keep = levels <= b
         drawn = shapely.linestrings(coords[keep], indices=part_of[keep])
         lines = shapely.multilinestrings(drawn, indices=owner) if len(drawn) else drawn
-        whole = shapely.multilinestrings(parts, indices=owner) if len(parts) else parts
         dist = shapely.hausdorff_distance(whole, lines) if len(lines) else []
         out.append(float(np.nanmax(dist, initial=0.0)) / _px(band.max_zoom))
     return out

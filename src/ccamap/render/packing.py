@@ -62,17 +62,21 @@ def line_arrays(geoms: Any) -> LineArrays:
     """Return lines (or multi-lines; ``None`` for none) as :class:`LineArrays`."""
     geoms = np.asarray(geoms, dtype=object)
     counts = shapely.get_num_coordinates(geoms).astype(np.int64)
+    starts = np.cumsum(counts) - counts
     parts: list[list[int] | None] = [None] * len(geoms)
     pieces, owner = shapely.get_parts(geoms, return_index=True)
-    multi = np.flatnonzero(np.bincount(owner, minlength=len(geoms)) > 1)
-    if multi.size:
+    if np.bincount(owner, minlength=len(geoms)).max(initial=0) > 1:
         sizes = shapely.get_num_coordinates(pieces)
-        for i in multi.tolist():
-            within = sizes[owner == i]
-            parts[i] = [0, *np.cumsum(within)[:-1].tolist()]
+        # each part's first vertex, counted from its feature's first (parts come in order)
+        within = (np.cumsum(sizes) - sizes - starts[owner]).tolist()
+        grouped: dict[int, list[int]] = {}
+        for i, at in zip(owner.tolist(), within, strict=True):
+            grouped.setdefault(i, []).append(at)
+        for i, firsts in grouped.items():
+            if len(firsts) > 1:
+                parts[i] = firsts
     del pieces, owner
     quantized = np.empty((int(counts.sum()), 2), dtype=np.int32)
-    starts = np.cumsum(counts) - counts
     for a, b in feature_chunks(geoms, _CHUNK):
         coords = shapely.get_coordinates(geoms[a:b])
         quantized[starts[a]:starts[a] + len(coords)] = np.rint(coords * _SCALE)
