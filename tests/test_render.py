@@ -398,3 +398,88 @@ def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, t
         assert [e for e in overview.errors if "Failed to load resource" not in e] == []
     finally:
         overview.close()
+
+
+_GRAB = """(split) => new Promise((done) => {
+    // the lines canvas as drawn with the helper from `split` vertices in view; the second of
+    // two frames asked at once (the first one's part from the helper comes too late to count)
+    const lc = ccamap.lineCanvas;
+    lc.options.split = split;
+    lc.draw();
+    const first = lc._pending !== null;
+    lc.draw();
+    const helped = lc._pending !== null, row = helped ? lc._pending.split : null;
+    ccamap.whenDrawn(() => {
+        const c = lc._container;
+        window.__grabs = (window.__grabs || []).concat([
+            c.getContext('2d').getImageData(0, 0, c.width, c.height).data]);
+        done([first, helped, row]);
+    });
+})"""
+
+_COMPARE = """() => {
+    const [a, b] = window.__grabs.slice(-2);
+    let inkedA = 0, inkedB = 0, off = 0;
+    for (let i = 0; i < a.length; i += 4) {
+        if (a[i + 3]) { inkedA += 1; }
+        if (b[i + 3]) { inkedB += 1; }
+        let d = 0;
+        for (let k = 0; k < 4; k += 1) { d = Math.max(d, Math.abs(a[i + k] - b[i + k])); }
+        if (d > 16) { off += 1; }
+    }
+    return [inkedA, inkedB, off];
+}"""
+
+
+def test_a_helper_draws_part_of_a_busy_canvas_as_the_page_alone_would(browser, geodata,
+                                                                      tmp_path, monkeypatch):
+    monkeypatch.setattr(pagedata, "CANVAS_MIN_FEATURES", 1)
+    rng = np.random.default_rng(11)
+    statuses = ["operating", "construction", "pre-construction", "cancelled"]
+    features, rows = [], []
+    for i in range(40):  # walks crossing the view, solid and dashed
+        start = np.array([rng.uniform(78.6, 79.4), rng.uniform(43.4, 43.8)])
+        walk = np.round(np.cumsum(rng.normal(0, 0.004, (300, 2)), axis=0) + start, 5)
+        fid = f"rail-{i:02d}"
+        features.append(feature(fid, {"type": "LineString", "coordinates": walk.tolist()}))
+        rows.append(record("railways", fid, status=statuses[i % len(statuses)]))
+    write_layer(geodata, "railways", features, rows)
+    build(geodata, tmp_path / "maps")
+    url = (tmp_path / "maps" / "railways.html").as_uri()
+    page = Page(browser, url)
+    try:
+        page.js("""() => { ccamap.map.setView([43.6, 79.0], 10, {animate: false});
+                           ccamap.focusId('rail-05'); }""")  # a highlighted line goes on top
+        assert page.js(_GRAB, 1e12) == [False, False, None]  # alone
+        first, helped, row = page.js(_GRAB, 1)
+        assert first and helped and 100 < row < 1000  # the helper drew the rows below `row`
+        inked, inked_helped, off = page.js(_COMPARE)
+        assert inked > 20_000, (inked, inked_helped, off, row)
+        # the same picture, but for antialiasing along the split (within 16 of 255)
+        assert abs(inked_helped - inked) <= inked // 1000
+        assert off <= inked // 500, off
+        below = page.js("""(row) => {
+            const px = window.__grabs[1], w = ccamap.lineCanvas._container.width;
+            let n = 0;
+            for (let i = 4 * w * row + 3; i < px.length; i += 4) { if (px[i]) { n += 1; } }
+            return n; }""", row)
+        assert below > 5_000
+        assert [e for e in page.errors if "Failed to load resource" not in e] == []
+    finally:
+        page.close()
+    # a browser that cannot run the helper draws alone, the same picture
+    raw = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        raw.add_init_script("delete window.OffscreenCanvas;")
+        raw.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+            ("file:", "data:", "about:", "blob:")) else r.abort())
+        raw.goto(url)
+        raw.wait_for_selector("html[data-ccamap-ready]", timeout=15000)
+        raw.evaluate("""() => { ccamap.map.setView([43.6, 79.0], 10, {animate: false});
+                                ccamap.focusId('rail-05'); }""")
+        assert raw.evaluate(_GRAB, 1) == [False, False, None]
+        assert raw.evaluate(_GRAB, 1e12) == [False, False, None]
+        alone, again, off = raw.evaluate(_COMPARE)
+        assert alone == again == inked and off == 0
+    finally:
+        raw.close()

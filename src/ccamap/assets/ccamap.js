@@ -487,12 +487,18 @@
   // Add feature i's path at a band (-1: every vertex) to ctx, in layer pixels, leaving out the
   // segments wholly beyond one side of clip ([x0, y0, x1, y1]).
   LineSet.prototype.trace = function (ctx, i, band, k, ox, oy, clip) {
-    var s = this.shape, xy = s.xy, lv = s.levels, from = s.start[i], to = s.start[i + 1];
-    var parts = s.parts[i], next = parts && parts.length > 1 ? from + parts[1] : Infinity, pi = 1;
+    var s = this.shape;
+    traceLine(ctx, s.xy, s.levels, s.start[i], s.start[i + 1], s.parts[i], band, k, ox, oy, clip, 0, 0);
+  };
+
+  // Add the path of the line of vertices from..to of xy (world pixels at zoom 0, less bx, by)
+  // at a band to ctx. Standalone: the drawing helper (a worker) runs the same source.
+  function traceLine(ctx, xy, lv, from, to, parts, band, k, ox, oy, clip, bx, by) {
+    var next = parts && parts.length > 1 ? from + parts[1] : Infinity, pi = 1;
     var top = band < 0 ? 255 : band, pen = false, last = 0, lx = 0, ly = 0;
     for (var v = from; v < to; v += 1) {
       if (lv[v] > top) { continue; }
-      var x = xy[2 * v] * k - ox, y = xy[2 * v + 1] * k - oy;
+      var x = (xy[2 * v] + bx) * k - ox, y = (xy[2 * v + 1] + by) * k - oy;
       // which sides of the canvas the vertex lies beyond (a segment beyond one side of it,
       // as most are when zoomed in on a long line, is not drawn)
       var code = (x < clip[0] ? 1 : x > clip[2] ? 2 : 0) | (y < clip[1] ? 4 : y > clip[3] ? 8 : 0);
@@ -509,7 +515,7 @@
       ly = y;
       last = code;
     }
-  };
+  }
 
   // The distance in pixels from (px, py) to feature i as drawn at a band (zoom scale k, origin).
   LineSet.prototype.distance = function (i, band, k, ox, oy, px, py) {
@@ -557,16 +563,115 @@
     ctx.stroke();
   }
 
+  /* The drawing helper. A 2D canvas is drawn on the page's one thread, and stroking lines a
+   * few pixels wide is most of the time taken when tens of thousands are in view; a worker
+   * drawing the lower part of the canvas (an OffscreenCanvas, returned as an image) halves the
+   * wait on a machine with two cores. It runs this script's own dash, stroke and traceLine. */
+  var HELPER_MAX_ZOOM = 12;
+
+  function helperMain() {
+    var sets = [], canvas = null, ctx = null;
+    self.onmessage = function (ev) {
+      var m = ev.data;
+      if (m.set) { sets[m.set.id] = m.set; return; }
+      try {
+        if (!canvas || canvas.width !== m.width || canvas.height !== m.height) {
+          canvas = new OffscreenCanvas(m.width, m.height);
+          ctx = canvas.getContext("2d");
+        }
+        ctx.setTransform(1, 0, 0, 1, 0, 0);
+        ctx.clearRect(0, 0, m.width, m.height);
+        ctx.setTransform(m.ratio, 0, 0, m.ratio, -m.ratio * m.left, -m.ratio * m.top);
+        var y0 = (m.top - 20 + m.oy) / m.k;
+        m.draws.forEach(function (d) {
+          var set = sets[d.set], box = set.box;
+          for (var a = 0; a < d.rows.length; a += STROKE_EVERY) {
+            var any = false;
+            ctx.beginPath();
+            for (var z = a; z < Math.min(a + STROKE_EVERY, d.rows.length); z += 1) {
+              var i = d.rows[z];
+              if (box[4 * i + 3] < y0) { continue; }
+              traceLine(ctx, set.xy, set.levels, set.start[i], set.start[i + 1], set.parts[i],
+                d.bands[z], m.k, m.ox, m.oy, m.clip, set.bx, set.by);
+              any = true;
+            }
+            if (any) { stroke(ctx, d.style); }
+          }
+        });
+        var bitmap = canvas.transferToImageBitmap();
+        self.postMessage({ job: m.job, bitmap: bitmap }, [bitmap]);
+      } catch (err) {
+        self.postMessage({ job: m.job, error: String(err) });
+      }
+    };
+  }
+
+  // The page's helper: {worker, shared: the sets it holds}; worker undefined until started,
+  // null where the browser cannot run it.
+  var helper = { worker: undefined, shared: [] };
+
+  function startHelper() {
+    if (helper.worker !== undefined) { return helper.worker !== null; }
+    helper.worker = null;
+    if (typeof Worker === "undefined" || typeof OffscreenCanvas === "undefined" ||
+        typeof Blob === "undefined" || !window.URL || !URL.createObjectURL) { return false; }
+    try {
+      var source = [dash, stroke, traceLine, helperMain].map(String).join("\n") +
+        "\nvar STROKE_EVERY = " + STROKE_EVERY + ";\nhelperMain();\n";
+      var url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+      helper.worker = new Worker(url);
+      URL.revokeObjectURL(url);
+    } catch (err) {
+      helper.worker = null;
+      return false;
+    }
+    helper.worker.onmessage = function (ev) {
+      if (ccamap.lineCanvas) { ccamap.lineCanvas._helped(ev.data); } else if (ev.data.bitmap) { ev.data.bitmap.close(); }
+    };
+    helper.worker.onerror = function () { if (ccamap.lineCanvas) { ccamap.lineCanvas._helperFailed(); } else { stopHelper(); } };
+    return true;
+  }
+
+  ccamap.startHelper = startHelper;
+
+  function stopHelper() {
+    if (helper.worker) { helper.worker.terminate(); }
+    helper.worker = null;
+    helper.shared = [];
+  }
+
+  // The helper's id of a set, sending it the set's lines the first time: its vertices as
+  // 32-bit floats less the set's corner (exact to a small fraction of a pixel up to
+  // HELPER_MAX_ZOOM), levels, line starts, parts and boxes.
+  function shareSet(set) {
+    var id = helper.shared.indexOf(set);
+    if (id >= 0 || !helper.worker) { return id; }
+    var s = set.shape, box = s.box, bx = Infinity, by = Infinity, j;
+    for (j = 0; j < box.length; j += 4) { bx = Math.min(bx, box[j]); by = Math.min(by, box[j + 1]); }
+    if (!isFinite(bx)) { bx = 0; by = 0; }
+    var xy = new Float32Array(s.xy.length);
+    for (j = 0; j < xy.length; j += 2) { xy[j] = s.xy[j] - bx; xy[j + 1] = s.xy[j + 1] - by; }
+    var copy = { id: helper.shared.length, xy: xy, levels: s.levels.slice(), start: s.start.slice(),
+      parts: s.parts, box: box.slice(), bx: bx, by: by };
+    helper.worker.postMessage({ set: copy }, [copy.xy.buffer, copy.levels.buffer, copy.start.buffer,
+      copy.box.buffer]);
+    helper.shared.push(set);
+    return copy.id;
+  }
+
   var LineCanvas = L.Renderer.extend({
     // padding: Leaflet's own, the canvas a tenth larger than the view on each side (zoomed in on
     // dense lines, the segments drawn follow its area)
-    options: { padding: 0.1, tolerance: 5 },
+    // split: the vertices in view (at full detail) from which a helper draws part of the canvas
+    options: { padding: 0.1, tolerance: 5, split: 150000 },
 
     initialize: function (options) {
       L.Renderer.prototype.initialize.call(this, options);
       this.sets = [];
       this.drawn = 0; // features drawn by the last frame
       this._frame = null;
+      this._job = 0;
+      this._pending = null; // a frame whose helper's part is not in yet
     },
 
     _initContainer: function () {
@@ -595,14 +700,16 @@
       this.fire("update");
     },
 
-    _updatePaths: function () { this.draw(); },
+    // drawn at the next frame (before it is shown): the view changes and layers added in one
+    // task (a zoom resets the view, then ends a move) make one drawing
+    _updatePaths: function () { this.redraw(); },
 
     onAdd: function (map) {
       L.Renderer.prototype.onAdd.call(this, map);
       map.on("click", this._onClick, this);
       map.on("mousemove", this._onMove, this);
       map.on("mouseout", this._onOut, this);
-      this.draw();
+      this.redraw();
     },
 
     onRemove: function (map) {
@@ -630,46 +737,135 @@
     },
 
     draw: function () {
-      if (!this._map || !this._ctx) { return; }
       if (this._frame !== null) { L.Util.cancelAnimFrame(this._frame); this._frame = null; }
+      if (!this._map || !this._ctx) { this._pending = null; this.fire("drawn"); return; }
       var ctx = this._ctx, c = this._container, m = window.devicePixelRatio || 1, b = this._bounds;
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, c.width, c.height);
-      ctx.setTransform(m, 0, 0, m, -m * b.min.x, -m * b.min.y);
-      var v = this._view(), drawn = 0, selected = null, edge = 20; // a margin for wide lines
-      var clip = [b.min.x - edge, b.min.y - edge, b.max.x + edge, b.max.y + edge];
+      var v = this._view(), selected = [], edge = 20; // a margin for wide lines
+      var frame = { job: (this._job += 1), m: m, min: b.min, v: v, selected: selected,
+        clip: [b.min.x - edge, b.min.y - edge, b.max.x + edge, b.max.y + edge], draws: [] };
+      var weight = [], total = 0;
       this.sets.forEach(function (set) {
         if (!set.shown) { return; }
-        var band = bandAt(set.src, v.zoom), styles = set.src.data.styles, byStyle = {};
-        var box = set.shape.box, style = set.src.data.style;
+        var band = bandAt(set.src, v.zoom), box = set.shape.box, style = set.src.data.style;
+        var start = set.shape.start, byStyle = {};
         set.entries.forEach(function (e, i) {
           if (!e.visible || box[4 * i] > v.x1 || box[4 * i + 2] < v.x0 ||
               box[4 * i + 1] > v.y1 || box[4 * i + 3] < v.y0) { return; }
           e.band = storedBand(e, band);
-          if (e.layer.over) { selected = selected || []; selected.push(e); return; }
+          if (e.layer.over) { selected.push(e); return; }
           (byStyle[style[i]] = byStyle[style[i]] || []).push(e);
+          var n = start[i + 1] - start[i];
+          weight.push((box[4 * i + 1] + box[4 * i + 3]) / 2, n);
+          total += n;
         });
         Object.keys(byStyle).forEach(function (sn) {
-          var list = byStyle[sn];
-          for (var a = 0; a < list.length; a += STROKE_EVERY) {
-            ctx.beginPath();
-            for (var z = a; z < Math.min(a + STROKE_EVERY, list.length); z += 1) {
-              set.trace(ctx, list[z].row, list[z].band, v.k, v.ox, v.oy, clip);
-            }
-            stroke(ctx, styles[sn]);
-          }
-          drawn += list.length;
+          var list = byStyle[sn], rows = new Int32Array(list.length), bands = new Int8Array(list.length);
+          list.forEach(function (e, z) { rows[z] = e.row; bands[z] = e.band; });
+          frame.draws.push({ set: set, style: set.src.data.styles[sn], rows: rows, bands: bands });
         });
       });
-      (selected || []).forEach(function (e) {
-        var set = e.layer.set;
+      // Many lines in view: a helper draws the lower part of the canvas meanwhile
+      var split = this._splitRow(frame, weight, total);
+      if (split !== null) { frame.split = split; helper.worker.postMessage(this._jobMessage(frame, split, c)); }
+      this._drawPart(ctx, frame, 0, split === null ? c.height : split);
+      this.drawn = selected.length;
+      frame.draws.forEach(function (d) { this.drawn += d.rows.length; }, this);
+      if (split === null) { this._finish(frame); } else { this._pending = frame; }
+    },
+
+    // Draw the rows [top, bottom) of the canvas (device pixels) of a frame: the lines of every
+    // style of every set, a few a stroke, leaving out those wholly outside the rows.
+    _drawPart: function (ctx, frame, top, bottom) {
+      var m = frame.m, v = frame.v, c = this._container;
+      var y0 = (frame.min.y + top / m - 20 + v.oy) / v.k, y1 = (frame.min.y + bottom / m + 20 + v.oy) / v.k;
+      ctx.save();
+      if (top > 0 || bottom < c.height) {
         ctx.beginPath();
-        set.trace(ctx, e.row, e.band, v.k, v.ox, v.oy, clip);
+        ctx.rect(0, top, c.width, bottom - top);
+        ctx.clip();
+      }
+      ctx.setTransform(m, 0, 0, m, -m * frame.min.x, -m * frame.min.y);
+      frame.draws.forEach(function (d) {
+        var set = d.set, box = set.shape.box;
+        for (var a = 0; a < d.rows.length; a += STROKE_EVERY) {
+          var any = false;
+          ctx.beginPath();
+          for (var z = a; z < Math.min(a + STROKE_EVERY, d.rows.length); z += 1) {
+            var i = d.rows[z];
+            if (box[4 * i + 1] > y1 || box[4 * i + 3] < y0) { continue; }
+            set.trace(ctx, i, d.bands[z], v.k, v.ox, v.oy, frame.clip);
+            any = true;
+          }
+          if (any) { stroke(ctx, d.style); }
+        }
+      });
+      ctx.restore();
+    },
+
+    // The selected and highlighted lines, over the rest; then the frame is done.
+    _finish: function (frame) {
+      var ctx = this._ctx, m = frame.m, v = frame.v;
+      ctx.setTransform(m, 0, 0, m, -m * frame.min.x, -m * frame.min.y);
+      frame.selected.forEach(function (e) {
+        ctx.beginPath();
+        e.layer.set.trace(ctx, e.row, e.band, v.k, v.ox, v.oy, frame.clip);
         stroke(ctx, e.feature.properties._style, e.layer.over);
-        drawn += 1;
       });
       ctx.globalAlpha = 1;
-      this.drawn = drawn;
+      this._pending = null;
+      this.fire("drawn");
+    },
+
+    // The canvas row (device pixels) from which the helper draws, or null to draw alone: with
+    // at least options.split vertices in view, where half of them lie above (by the middle of
+    // each line's box).
+    _splitRow: function (frame, weight, total) {
+      var c = this._container, v = frame.v, m = frame.m;
+      if (total < this.options.split || v.zoom > HELPER_MAX_ZOOM || !startHelper()) { return null; }
+      var bins = new Float64Array(64), span = v.y1 - v.y0, sum = 0, b;
+      for (var j = 0; j < weight.length; j += 2) {
+        b = Math.floor((weight[j] - v.y0) / span * 64);
+        bins[Math.max(0, Math.min(63, b))] += weight[j + 1];
+      }
+      for (b = 0; b < 63 && sum + bins[b] < total / 2; b += 1) { sum += bins[b]; }
+      var row = Math.round(((b + 1) / 64) * c.height);
+      return row > 0 && row < c.height ? row : null;
+    },
+
+    // The message that asks the helper for rows [split, height) of a frame.
+    _jobMessage: function (frame, split, c) {
+      var self = this;
+      var top = frame.min.y + split / frame.m;
+      return { job: frame.job, width: c.width, height: c.height - split, ratio: frame.m,
+        left: frame.min.x, top: top, k: frame.v.k, ox: frame.v.ox, oy: frame.v.oy, clip: frame.clip,
+        draws: frame.draws.map(function (d) {
+          return { set: shareSet(d.set), style: d.style, rows: d.rows, bands: d.bands };
+        }) };
+    },
+
+    // The helper's part of a frame: drawn into its rows, unless a newer frame began.
+    _helped: function (m) {
+      var frame = this._pending;
+      if (m.error) { this._helperFailed(); return; }
+      if (!frame || m.job !== frame.job || !this._ctx) { m.bitmap.close(); return; }
+      this._ctx.setTransform(1, 0, 0, 1, 0, 0);
+      this._ctx.drawImage(m.bitmap, 0, frame.split);
+      m.bitmap.close();
+      this._finish(frame);
+    },
+
+    // The helper cannot draw here: draw alone from now on.
+    _helperFailed: function () {
+      stopHelper();
+      if (this._pending) { this._pending = null; this.draw(); }
+    },
+
+    // Call done once the canvas shows every line (at once, or when the helper's part is in).
+    whenDrawn: function (done) {
+      if (!this._pending && this._frame === null) { done(); return; }
+      this.once("drawn", function () { this.whenDrawn(done); }, this);
     },
 
     // The entry drawn nearest a map event's point, within the tolerance, or null.
@@ -744,7 +940,7 @@
       var canvas = lineCanvas(map);
       if (canvas.sets.indexOf(this.set) < 0) { canvas.sets.push(this.set); }
       this.set.shown = true;
-      canvas.draw();
+      canvas.redraw();
     },
     onRemove: function () {
       if (!this.set) { return; }
@@ -783,6 +979,8 @@
     layerCount += 1;
     if (!data.packed) { return fillLayer(map, key, data, show, seq, null); }
     var group = data.kind === "line" ? new LineGroup(null) : L.featureGroup();
+    // the drawing helper starts meanwhile (a worker's start waits on this thread)
+    if (data.kind === "line") { startHelper(); }
     ccamap.groups[key] = group;
     ccamap.map = map;
     if (show !== false) { group.addTo(map); }
@@ -809,6 +1007,7 @@
     var band = bandAt(src, map.getZoom() || 0);
     var layers = [], fast = !points && src.canvas, mine = [];
     var set = fast ? (src.set = new LineSet(key, src, mine)) : null;
+    if (set) { shareSet(set); }
     data.rows.forEach(function (row, i) {
       var d = {};
       data.columns.forEach(function (c, j) { d[c] = row[j]; });
@@ -2030,8 +2229,16 @@
     ccamap.applyFilters();
     window.addEventListener("hashchange", applyHash);
     applyHash();
-    ccamap.ready = true;
-    document.documentElement.setAttribute("data-ccamap-ready", "1");
-    writeHash();
+    ccamap.whenDrawn(function () {
+      ccamap.ready = true;
+      document.documentElement.setAttribute("data-ccamap-ready", "1");
+      writeHash();
+    });
+  };
+
+  // Call done once every line of the large layers is on the canvas (a helper may still be
+  // drawing part of it).
+  ccamap.whenDrawn = function (done) {
+    if (ccamap.lineCanvas) { ccamap.lineCanvas.whenDrawn(done); } else { done(); }
   };
 })();

@@ -63,6 +63,8 @@ class PreparedLayer:
     json_text: str
     #: The ids of the sources its cards cite.
     cited: frozenset[str]
+    #: Lines drawn on the shared canvas (a page with any starts its drawing helper early).
+    canvas_lines: bool = False
 
 
 def prepare_layer(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
@@ -70,7 +72,8 @@ def prepare_layer(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
     """Return a layer's page data as :class:`PreparedLayer`."""
     data = layer_geojson(gdf, layer, sources, countries=countries)
     text = pack(data) if data["canvas"] else page_json(data)
-    return PreparedLayer(text, frozenset(cited_sources(data)))
+    return PreparedLayer(text, frozenset(cited_sources(data)),
+                         canvas_lines=bool(data["canvas"]) and data["kind"] == "line")
 
 
 class _DataLayer(folium.map.Layer, _SafeMacro):
@@ -205,6 +208,7 @@ def render_map(
     bounds: list[float] | None = None
     countries = None
     cited: set[str] = set()
+    helper = False
     for name, gdf in layers.items():
         layer = LAYERS[name]
         ready = (prepared or {}).get(name)
@@ -213,11 +217,14 @@ def render_map(
                 countries = outlines_frame(outlines)
             ready = prepare_layer(gdf, layer, sources, countries=countries)
         cited |= ready.cited
+        helper = helper or ready.canvas_lines
         _DataLayer(name, layer.title, ready.json_text).add_to(m)
         if len(gdf):
             b = [float(v) for v in gdf.total_bounds]
             bounds = b if bounds is None else [min(bounds[0], b[0]), min(bounds[1], b[1]),
                                                max(bounds[2], b[2]), max(bounds[3], b[3])]
+    if helper:  # its worker starts while the page's data loads (it waits on this thread)
+        root.header.add_child(_Raw("<script>ccamap.startHelper();</script>"), name="ccamap_helper")
     root.html.add_child(_Raw(legend_html(layers)), name="ccamap_legend")
     _LayerControl(collapsed=True).add_to(m)
     if bounds is not None:
