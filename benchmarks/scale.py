@@ -214,6 +214,9 @@ def in_browser(browser: Any, url: str, total: int, *, ccamap_page: bool) -> dict
                                          + ' .leaflet-marker-pane > *').length >= n)""",
         arg=total, polling="raf", timeout=600_000)
     drawn = page.evaluate("() => performance.now()")
+    # ccamap: when its lines were first on screen as detailed as they stay at the opening zoom
+    # (a large layer's first part; filters, search and cards come with `drawn`)
+    picture = page.evaluate("() => window.ccamap && ccamap.drawnAt || null") or drawn
     zoom = page.evaluate("""() => new Promise((done) => {
         const map = window.ccamap ? window.ccamap.map : Object.values(window).find(
             (v) => v && v._container && v.getZoom);
@@ -234,7 +237,7 @@ def in_browser(browser: Any, url: str, total: int, *, ccamap_page: bool) -> dict
             check();
         })""")
     page.close()
-    return {"drawn_ms": drawn, "zoom_ms": zoom, "card_ms": card}
+    return {"drawn_ms": drawn, "picture_ms": picture, "zoom_ms": zoom, "card_ms": card}
 
 
 def measure(n: int, tmp: Path, browser: Any) -> dict[str, Any]:
@@ -293,6 +296,8 @@ def report(r: dict[str, Any]) -> None:
           f"{r['export_bytes']:,} B")
     print(f"  drawn             ccamap {cb['drawn_ms']:8.0f} ms   explore {eb['drawn_ms']:8.0f} ms"
           f"   (points: ccamap {cp['drawn_ms']:.0f} ms, explore {epb['drawn_ms']:.0f} ms)")
+    print(f"  lines on screen   ccamap {cb['picture_ms']:8.0f} ms   explore "
+          f"{eb['drawn_ms']:8.0f} ms   (ready for search and cards: `drawn`)")
     print(f"  zoom              ccamap {cb['zoom_ms']:8.0f} ms   explore {eb['zoom_ms']:8.0f} ms"
           f"   (points: ccamap {cp['zoom_ms']:.0f} ms, explore {epb['zoom_ms']:.0f} ms)")
     print(f"  card after click  ccamap {cb['card_ms']:8.0f} ms   (points {cp['card_ms']:.0f} ms)")
@@ -307,7 +312,8 @@ def report(r: dict[str, Any]) -> None:
     print(f"  ratios ccamap/explore: build {b['wall_s'] / e['wall_s']:.2f}x (CPU "
           f"{b['cpu_s'] / e['cpu_s']:.2f}x), peak RSS {b['peak_rss_gb'] / e['peak_rss_gb']:.2f}x, "
           f"page {r['railways_page_bytes'] / r['explore_page_bytes']:.2f}x, drawn "
-          f"{cb['drawn_ms'] / eb['drawn_ms']:.2f}x, zoom {cb['zoom_ms'] / eb['zoom_ms']:.2f}x")
+          f"{cb['drawn_ms'] / eb['drawn_ms']:.2f}x (on screen "
+          f"{cb['picture_ms'] / eb['drawn_ms']:.2f}x), zoom {cb['zoom_ms'] / eb['zoom_ms']:.2f}x")
     print(f"  points ratios: page "
           f"{r['points_page_bytes'] / r['explore_points_page_bytes']:.2f}x, drawn "
           f"{cp['drawn_ms'] / epb['drawn_ms']:.2f}x, zoom {cp['zoom_ms'] / epb['zoom_ms']:.2f}x")

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import shapely
 
-from ccamap.render.geometry import vertex_levels
-from ccamap.render.packing import LineArrays, line_arrays, pack, unpack
+from ccamap.render.geometry import lod_bands, vertex_levels
+from ccamap.render.packing import PREVIEW_ZOOM, LineArrays, line_arrays, pack, unpack
 from ccamap.render.pagedata import _row
 
 LINES = [
@@ -36,11 +36,54 @@ def test_lines_round_trip_through_a_packed_page():
 
 
 def test_a_packed_page_is_deterministic_and_safe_in_a_script():
-    data = {"kind": "line", "rows": [], "geometry": line_arrays(LINES[:1])}
-    text = pack(data)
-    assert text == pack(data)
-    assert set(json.loads(text)) == {"kind", "packed"}
-    assert not set(text) & set("<>&'")
+    data = {"kind": "line", "rows": [], "geometry": line_arrays(LINES[:1]), "bands": BANDS}
+    packed = pack(data)
+    assert packed == pack(data)
+    assert set(json.loads(packed.text)) == {"kind", "packed", "rest"}
+    assert packed.rest is not None
+    assert not set(packed.text) & set("<>&'")
+    assert not set(packed.rest) & set("<>&'\"\\")  # inside a script's quotes
+
+
+BANDS = [[b.min_zoom, b.max_zoom] for b in lod_bands()]
+
+
+def _walk(seed: int, n: int, x: float, y: float) -> np.ndarray:
+    steps = np.random.default_rng(seed).normal(0, 0.004, (n, 2))
+    return np.cumsum(steps, axis=0) + np.array([x, y])
+
+
+WALKS = [
+    shapely.MultiLineString([_walk(3, 400, 75.0, 45.0), _walk(4, 250, 76.0, 45.5)]),
+    None,
+    shapely.LineString([(70.0, 45.0), (70.5, 45.2)]),
+    LINES[0],
+]
+
+
+def test_lines_come_in_a_first_part_and_the_rest():
+    whole = line_arrays(WALKS)
+    packed = pack({"kind": "line", "rows": [], "geometry": whole, "bands": BANDS})
+    band = max(b for b, (_, last) in enumerate(BANDS) if last <= PREVIEW_ZOOM)
+    # the first part: the lines as drawn up to PREVIEW_ZOOM, every part's ends among them
+    first = unpack(packed.text)["geometry"]
+    shown = whole.levels <= band
+    assert 0.02 < shown.mean() < 0.5
+    assert np.array_equal(first.quantized, whole.quantized[shown])
+    assert np.array_equal(first.levels, whole.levels[shown])
+    assert first.counts.tolist() == [int(shown[:650].sum()), 0, 2, int(shown[652:].sum())]
+    assert first.parts[0] is not None and first.parts[1:] == [None, None, None]
+    assert first.parts[0][0] == 0 and whole.parts[0] == [0, 400]
+    assert first.quantized[first.parts[0][1]].tolist() == whole.quantized[400].tolist()
+    # with the rest: the whole lines, exactly
+    got = unpack(packed)["geometry"]
+    assert got.counts.tolist() == whole.counts.tolist() == [650, 0, 2, 300]
+    assert got.parts == whole.parts
+    assert np.array_equal(got.levels, whole.levels)
+    assert np.array_equal(got.quantized, whole.quantized)
+    # lines drawn whole at every zoom up to PREVIEW_ZOOM come in one part
+    assert pack({"kind": "line", "rows": [], "geometry": whole, "bands": BANDS},
+                preview_zoom=18).rest is None
 
 
 def test_point_layers_pack_their_table_only():

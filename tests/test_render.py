@@ -483,3 +483,60 @@ def test_a_helper_draws_part_of_a_busy_canvas_as_the_page_alone_would(browser, g
         assert alone == again == inked and off == 0
     finally:
         raw.close()
+
+
+def test_a_large_layers_first_part_draws_its_lines_as_the_whole_does(browser, geodata,
+                                                                     tmp_path, monkeypatch):
+    monkeypatch.setattr(pagedata, "CANVAS_MIN_FEATURES", 1)
+    rng = np.random.default_rng(12)
+    features, rows = [], []
+    for i in range(16):  # inside Kazakhstan
+        start = np.array([rng.uniform(71.0, 73.0), rng.uniform(47.5, 48.5)])
+        walk = np.round(np.cumsum(rng.normal(0, 0.01, (800, 2)), axis=0) + start, 5)
+        features.append(feature(f"rail-{i:02d}", {"type": "LineString",
+                                                  "coordinates": walk.tolist()}))
+        rows.append(record("railways", f"rail-{i:02d}", countries="KAZ",
+                           status=("operating", "cancelled")[i % 2]))
+    write_layer(geodata, "railways", features, rows)
+    build(geodata, tmp_path / "maps")
+    whole = tmp_path / "maps" / "railways.html"
+    html = whole.read_text(encoding="utf-8")
+    rest = re.findall(r'<script>ccamap\.addRest\("railways", "[A-Za-z0-9+/=]+"\);</script>', html)
+    assert len(rest) == 1 and html.index(rest[0]) > html.index("ccamap.addControls(")
+    first = tmp_path / "maps" / "first-part.html"  # the page as read before its rest
+    first.write_text(html.replace(rest[0], ""), encoding="utf-8")
+    grab = """(zoom) => new Promise((done) => {
+        ccamap.map.setView([48.0, 72.0], zoom, {animate: false});
+        ccamap.whenDrawn(() => {
+            const c = ccamap.lineCanvas._container, px = c.getContext('2d').getImageData(
+                0, 0, c.width, c.height).data;
+            let h = 0, inked = 0;
+            for (let i = 0; i < px.length; i += 1) { h = (h * 31 + px[i]) | 0; }
+            for (let i = 3; i < px.length; i += 4) { if (px[i]) { inked += 1; } }
+            done([h, inked]);
+        });
+    })"""
+    page = Page(browser, whole.as_uri())
+    try:
+        want = {z: page.js(grab, z) for z in (5, 6, 9)}
+        assert page.js("() => ccamap.drawnAt > 0 && ccamap.pending === 0")
+    finally:
+        page.close()
+    raw = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        raw.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+            ("file:", "data:", "about:", "blob:")) else r.abort())
+        raw.goto(first.as_uri())
+        # drawn from the first part alone, while the page waits for the rest
+        raw.wait_for_function("() => window.ccamap && ccamap.lineCanvas && "
+                              "ccamap.lineCanvas.sets.length === 1", timeout=15000)
+        assert raw.evaluate("() => ccamap.drawnAt") is None  # zoomed in further: not yet
+        got = {z: raw.evaluate(grab, z) for z in (5, 6, 9)}
+        raw.evaluate("(z) => ccamap.map.setZoom(z, {animate: false})", 6)
+        raw.wait_for_function("() => ccamap.drawnAt > 0", timeout=15000)  # now it is
+        assert raw.evaluate("() => [Boolean(ccamap.ready), ccamap.pending]") == [False, 1]
+    finally:
+        raw.close()
+    assert want[6][1] > 3_000
+    assert got[5] == want[5] and got[6] == want[6]  # pixel for pixel
+    assert got[9] != want[9]  # beyond PREVIEW_ZOOM, the rest adds detail

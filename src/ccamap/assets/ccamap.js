@@ -454,8 +454,71 @@
     }
     start[n] = v;
     var levels = b.slice(0, total);
-    delete data.binary;
-    return { xy: xy, levels: levels, start: start, parts: data.parts, box: box };
+    if (!data.rest) { delete data.binary; } // kept to complete the lines with
+    return { xy: xy, levels: levels, start: start, parts: data.parts, box: box,
+      band: data.rest ? data.preview_band : Infinity };
+  }
+
+  // Decode a packed layer's whole lines from its first part (data, as decodePacked reads it)
+  // and the rest (ccamap.render.packing): every vertex's level says which part holds it; the
+  // first part's are as decodePacked reads them, the others each a difference from the vertex
+  // before it.
+  function decodeWhole(data, rest, scale) {
+    var counts = rest.counts, n = counts.length, total = 0, lines = 0, m = 0, i, k;
+    for (i = 0; i < n; i += 1) { total += counts[i]; }
+    for (i = 0; i < n; i += 1) { m += data.counts[i]; if (data.counts[i]) { lines += 1; } }
+    // the first part: m levels, a first vertex a line, then its differences' byte planes
+    var a = data.binary, av = new DataView(a.buffer, a.byteOffset, a.byteLength), ap = [];
+    for (i = 0; i < data.planes; i += 1) { ap.push(m + 8 * lines + i * 2 * (m - lines)); }
+    // the rest: every vertex's level, then the other vertices' differences' byte planes
+    var b = rest.binary, bp = [];
+    for (i = 0; i < rest.planes; i += 1) { bp.push(total + i * (b.length - total) / rest.planes); }
+    var lv = b.subarray(0, total), top = rest.band;
+    var xy = new Float64Array(2 * total), start = new Int32Array(n + 1), box = new Float64Array(4 * n);
+    var v = 0, ha = 0, hb = 0, first = m, qx = 0, qy = 0;
+    function read(bytes, planes, h) {
+      var z = 0;
+      for (var q = 0; q < planes.length; q += 1) { z += bytes[planes[q] + h] * PLANE[q]; }
+      return (z % 2) ? -(z + 1) / 2 : z / 2;
+    }
+    for (i = 0; i < n; i += 1) {
+      var x = 0, y = 0, x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, seen = 0;
+      start[i] = v;
+      for (var c = 0; c < counts[i]; c += 1, v += 1) {
+        if (lv[v] <= top) { // the first part's next vertex
+          if (seen === 0) {
+            qx = av.getInt32(first, true);
+            qy = av.getInt32(first + 4, true);
+            first += 8;
+          } else {
+            qx += read(a, ap, ha);
+            qy += read(a, ap, ha + 1);
+            ha += 2;
+          }
+          seen += 1;
+          x = qx;
+          y = qy;
+        } else {
+          x += read(b, bp, hb);
+          y += read(b, bp, hb + 1);
+          hb += 2;
+        }
+        var px = worldX(x / scale), py = worldY(y / scale);
+        xy[2 * v] = px;
+        xy[2 * v + 1] = py;
+        if (px < x0) { x0 = px; }
+        if (px > x1) { x1 = px; }
+        if (py < y0) { y0 = py; }
+        if (py > y1) { y1 = py; }
+      }
+      k = 4 * i;
+      box[k] = x0;
+      box[k + 1] = y0;
+      box[k + 2] = x1;
+      box[k + 3] = y1;
+    }
+    start[n] = v;
+    return { xy: xy, levels: lv.slice(), start: start, parts: rest.parts, box: box, band: Infinity };
   }
 
   // Degrees from world pixels at zoom 0, back to the data's decimals (exact: the projection
@@ -474,6 +537,20 @@
     this.shape = decodePacked(src.data, src.scale);
     this.shown = false;
   }
+
+  // The whole lines, once the rest of a packed layer is read: drawn at every zoom from now on.
+  LineSet.prototype.complete = function (rest) {
+    var before = this.shape.band;
+    this.shape = decodeWhole(this.src.data, rest, this.src.scale);
+    delete this.src.data.binary;
+    this.entries.forEach(function (e) { e.shape = null; });
+    shareSet(this, true);
+    // drawn again only where the first part was not the whole drawing
+    var map = ccamap.map;
+    if (ccamap.lineCanvas && map && bandAt(this.src, map.getZoom()) > before) {
+      ccamap.lineCanvas.redraw();
+    }
+  };
 
   // Feature i as decode() returns a line (degrees), with its levels.
   LineSet.prototype.shapeOf = function (i) {
@@ -643,19 +720,19 @@
   // The helper's id of a set, sending it the set's lines the first time: its vertices as
   // 32-bit floats less the set's corner (exact to a small fraction of a pixel up to
   // HELPER_MAX_ZOOM), levels, line starts, parts and boxes.
-  function shareSet(set) {
+  function shareSet(set, again) {
     var id = helper.shared.indexOf(set);
-    if (id >= 0 || !helper.worker) { return id; }
+    if ((id >= 0 && !again) || !helper.worker) { return id; }
     var s = set.shape, box = s.box, bx = Infinity, by = Infinity, j;
     for (j = 0; j < box.length; j += 4) { bx = Math.min(bx, box[j]); by = Math.min(by, box[j + 1]); }
     if (!isFinite(bx)) { bx = 0; by = 0; }
     var xy = new Float32Array(s.xy.length);
     for (j = 0; j < xy.length; j += 2) { xy[j] = s.xy[j] - bx; xy[j + 1] = s.xy[j + 1] - by; }
-    var copy = { id: helper.shared.length, xy: xy, levels: s.levels.slice(), start: s.start.slice(),
+    var copy = { id: id >= 0 ? id : helper.shared.length, xy: xy, levels: s.levels.slice(), start: s.start.slice(),
       parts: s.parts, box: box.slice(), bx: bx, by: by };
     helper.worker.postMessage({ set: copy }, [copy.xy.buffer, copy.levels.buffer, copy.start.buffer,
       copy.box.buffer]);
-    helper.shared.push(set);
+    helper.shared[copy.id] = set;
     return copy.id;
   }
 
@@ -815,15 +892,29 @@
       });
       ctx.globalAlpha = 1;
       this._pending = null;
+      // the first frame with every line in view as detailed as at this zoom it will be: its
+      // time once it is on screen (a frame later: the canvas is rasterized as it is shown)
+      if (!drawnSoon && firstParts === 0 && this.sets.every(function (set) {
+        return !set.shown || set.shape.band >= bandAt(set.src, v.zoom);
+      })) {
+        drawnSoon = true;
+        L.Util.requestAnimFrame(function () {
+          L.Util.requestAnimFrame(function () {
+            if (ccamap.drawnAt === undefined) { ccamap.drawnAt = performance.now(); }
+          });
+        });
+      }
       this.fire("drawn");
     },
 
     // The canvas row (device pixels) from which the helper draws, or null to draw alone: with
     // at least options.split vertices in view, where half of them lie above (by the middle of
-    // each line's box).
+    // each line's box). Not while the page is still read: the page's thread is then busy with
+    // the rest of the data anyway, and a first picture drawn alone is on screen sooner.
     _splitRow: function (frame, weight, total) {
       var c = this._container, v = frame.v, m = frame.m;
-      if (total < this.options.split || v.zoom > HELPER_MAX_ZOOM || !startHelper()) { return null; }
+      if (total < this.options.split || v.zoom > HELPER_MAX_ZOOM || document.readyState === "loading" ||
+          !startHelper()) { return null; }
       var bins = new Float64Array(64), span = v.y1 - v.y0, sum = 0, b;
       for (var j = 0; j < weight.length; j += 2) {
         b = Math.floor((weight[j] - v.y0) / span * 64);
@@ -972,7 +1063,9 @@
 
   // Add a layer: its page data, or a packed layer ({kind, packed}: inflated in the background;
   // the group is returned at once for the layer control, and addControls waits for the data).
-  var layerCount = 0, whenLoaded = [];
+  // firstParts: packed layers whose first part is not read yet; restOf: per layer whose lines
+  // come in two parts, its first part's promise (of its group) until the rest is in.
+  var layerCount = 0, whenLoaded = [], firstParts = 0, restOf = {}, drawnSoon = false;
   ccamap.pending = 0;
   ccamap.addLayer = function (map, key, data, show) {
     var seq = layerCount;
@@ -984,17 +1077,39 @@
     ccamap.groups[key] = group;
     ccamap.map = map;
     if (show !== false) { group.addTo(map); }
-    ccamap.pending += 1;
-    unpack(data.packed).then(function (full) {
+    ccamap.pending += data.rest ? 2 : 1;
+    firstParts += 1;
+    var filled = unpack(data.packed).then(function (full) {
       fillLayer(map, key, full, false, seq, group);
-      ccamap.pending -= 1;
-      if (!ccamap.pending) { whenLoaded.splice(0).forEach(function (f) { f(); }); }
-    }).catch(function (err) {
-      ccamap.loadError = String(err);
-      if (window.console) { window.console.error("ccamap: layer " + key + " could not be read: " + err); }
+      firstParts -= 1;
+      loaded();
+      return group;
     });
+    filled.catch(function (err) { loadFailed(key, err); });
+    if (data.rest) { restOf[key] = filled; }
     return group;
   };
+
+  // The rest of a packed layer's lines (a script after the map's): the lines are completed
+  // once its first part is in too.
+  ccamap.addRest = function (key, text) {
+    if (!restOf[key]) { return; }
+    Promise.all([restOf[key], unpack(text)]).then(function (got) {
+      delete restOf[key];
+      got[0].set.complete(got[1]);
+      loaded();
+    }).catch(function (err) { loadFailed(key, err); });
+  };
+
+  function loaded() {
+    ccamap.pending -= 1;
+    if (!ccamap.pending) { whenLoaded.splice(0).forEach(function (f) { f(); }); }
+  }
+
+  function loadFailed(key, err) {
+    ccamap.loadError = String(err);
+    if (window.console) { window.console.error("ccamap: layer " + key + " could not be read: " + err); }
+  }
 
   function fillLayer(map, key, data, show, seq, given) {
     var src = { key: key, geometry: data.geometry, bands: data.bands, scale: Math.pow(10, data.precision),
@@ -2230,6 +2345,7 @@
     window.addEventListener("hashchange", applyHash);
     applyHash();
     ccamap.whenDrawn(function () {
+      if (ccamap.drawnAt === undefined) { ccamap.drawnAt = performance.now(); }
       ccamap.ready = true;
       document.documentElement.setAttribute("data-ccamap-ready", "1");
       writeHash();

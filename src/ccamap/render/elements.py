@@ -170,6 +170,7 @@ _FIGURE_TEMPLATE = Template(
     "<script>\n"
     "    {{this.script.render(**kwargs)}}\n"
     "</script>\n"
+    "{% if this.ccamap_tail %}{{this.ccamap_tail}}\n{% endif %}"
     "</html>\n",
 )
 

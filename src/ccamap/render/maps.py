@@ -29,7 +29,7 @@ from ccamap.render.elements import (
     escape,
     leaflet_assets,
 )
-from ccamap.render.packing import pack
+from ccamap.render.packing import Packed, pack
 from ccamap.render.pagedata import cited_sources, layer_geojson
 
 __all__ = ["PreparedLayer", "outlines_for_display", "outlines_frame", "page_json", "prepare_layer",
@@ -65,15 +65,19 @@ class PreparedLayer:
     cited: frozenset[str]
     #: Lines drawn on the shared canvas (a page with any starts its drawing helper early).
     canvas_lines: bool = False
+    #: What completes a packed layer's lines (:class:`ccamap.render.packing.Packed`), given
+    #: by a script after the map's.
+    rest: str | None = None
 
 
 def prepare_layer(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
                   countries: gpd.GeoDataFrame | None = None) -> PreparedLayer:
     """Return a layer's page data as :class:`PreparedLayer`."""
     data = layer_geojson(gdf, layer, sources, countries=countries)
-    text = pack(data) if data["canvas"] else page_json(data)
-    return PreparedLayer(text, frozenset(cited_sources(data)),
-                         canvas_lines=bool(data["canvas"]) and data["kind"] == "line")
+    packed = pack(data) if data["canvas"] else Packed(page_json(data))
+    return PreparedLayer(packed.text, frozenset(cited_sources(data)),
+                         canvas_lines=bool(data["canvas"]) and data["kind"] == "line",
+                         rest=packed.rest)
 
 
 class _DataLayer(folium.map.Layer, _SafeMacro):
@@ -209,6 +213,7 @@ def render_map(
     countries = None
     cited: set[str] = set()
     helper = False
+    tail: list[str] = []
     for name, gdf in layers.items():
         layer = LAYERS[name]
         ready = (prepared or {}).get(name)
@@ -218,6 +223,8 @@ def render_map(
             ready = prepare_layer(gdf, layer, sources, countries=countries)
         cited |= ready.cited
         helper = helper or ready.canvas_lines
+        if ready.rest is not None:  # read after the map's script: the map draws meanwhile
+            tail.append(f"<script>ccamap.addRest({json.dumps(name)}, \"{ready.rest}\");</script>")
         _DataLayer(name, layer.title, ready.json_text).add_to(m)
         if len(gdf):
             b = [float(v) for v in gdf.total_bounds]
@@ -232,6 +239,7 @@ def render_map(
         fit.options["animate"] = False  # done before a link's view or card is restored
         m.add_child(fit)
     _Runtime(runtime_config(layers, sources, cited)).add_to(m)
+    root.ccamap_tail = "\n".join(tail)  # type: ignore[attr-defined]
     return m
 
 
