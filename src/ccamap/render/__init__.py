@@ -27,7 +27,13 @@ from ccamap.render.maps import (
     render_map,
     render_table,
 )
-from ccamap.render.pagedata import first_year, km_by_country, layer_geojson
+from ccamap.render.pagedata import (
+    attribute_records,
+    first_year,
+    km_by_country,
+    layer_geojson,
+    shared_records,
+)
 from ccamap.style import category_key, feature_style, point_radius
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "PreparedBasemap",
     "PreparedLayer",
     "_SafeMacro",
+    "attribute_records",
     "card_html",
     "category_key",
     "country_names",
@@ -54,5 +61,6 @@ __all__ = [
     "prepare_layer",
     "render_map",
     "render_table",
+    "shared_records",
     "unsafe_elements",
 ]

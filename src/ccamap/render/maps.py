@@ -32,7 +32,7 @@ from ccamap.render.elements import (
     leaflet_assets,
 )
 from ccamap.render.packing import pack
-from ccamap.render.pagedata import cited_sources, layer_geojson
+from ccamap.render.pagedata import attribute_records, cited_sources, layer_geojson
 
 __all__ = ["PreparedBasemap", "PreparedLayer", "outlines_for_display", "outlines_frame",
            "page_json", "prepare_basemap", "prepare_layer", "render_map", "render_table"]
@@ -320,7 +320,7 @@ def render_table(layers: dict[str, gpd.GeoDataFrame], *, map_page: str = "index.
     """Return ``table.html``: every feature in a sortable table linked to its place on the map."""
     rows = []
     for name, gdf in layers.items():
-        for rec in gdf.drop(columns="geometry").to_dict("records"):
+        for rec in attribute_records(gdf):
             cells = []
             for key, _ in _TABLE_COLUMNS:
                 value = rec.get(key)
