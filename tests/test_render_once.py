@@ -1,15 +1,18 @@
 """What a build computes once for all its pages gives the pages the same bytes as computing it
-per page: the serialised basemap, the layers' attribute records, the tile layers."""
+per page: the serialised basemap, the layers' attribute records, the tile layers, the
+citations of the exports."""
 
 from __future__ import annotations
 
 import json
 
 import folium
+import pandas as pd
 import pytest
 from jinja2 import Template
 
 from ccamap.basemap import country_labels, load_water, places_for_display
+from ccamap.export.frame import citation_lookup
 from ccamap.pipeline import load, load_outlines
 from ccamap.render import (
     attribute_records,
@@ -83,3 +86,15 @@ def test_records_are_shared_only_inside_the_block(bundled):
     changed["name"] = "renamed"
     assert {r["name"] for r in attribute_records(changed)} == {"renamed"}
     assert attribute_records(gdf) is not first  # the block is over: read afresh
+
+
+def test_citations_read_in_one_pass_are_those_of_each_row(bundled):
+    data, _, _ = bundled
+    sources = data.sources
+    cite = citation_lookup(sources)
+    ids = [*sources.index[:5], "no-such-source"]
+    expected = [{k: str(sources.loc[sid][k]) for k in ("id", "title", "publisher", "date", "url")}
+                for sid in ids[:5]] + [{"id": "no-such-source"}]
+    assert cite(ids) == expected
+    repeated = pd.concat([sources.iloc[:2], sources.iloc[:1]])  # an id twice: looked up by row
+    assert citation_lookup(repeated)([sources.index[1]]) == expected[1:2]
