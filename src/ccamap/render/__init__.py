@@ -18,20 +18,30 @@ from ccamap.render.elements import (
 )
 from ccamap.render.geometry import Band, lod_bands, lod_error_px
 from ccamap.render.maps import (
+    PreparedBasemap,
     PreparedLayer,
     outlines_for_display,
     outlines_frame,
+    prepare_basemap,
     prepare_layer,
     render_map,
     render_table,
 )
-from ccamap.render.pagedata import first_year, km_by_country, layer_geojson
+from ccamap.render.pagedata import (
+    attribute_records,
+    first_year,
+    km_by_country,
+    layer_geojson,
+    shared_records,
+)
 from ccamap.style import category_key, feature_style, point_radius
 
 __all__ = [
     "Band",
+    "PreparedBasemap",
     "PreparedLayer",
     "_SafeMacro",
+    "attribute_records",
     "card_html",
     "category_key",
     "country_names",
@@ -47,8 +57,10 @@ __all__ = [
     "outlines_for_display",
     "outlines_frame",
     "point_radius",
+    "prepare_basemap",
     "prepare_layer",
     "render_map",
     "render_table",
+    "shared_records",
     "unsafe_elements",
 ]

@@ -10,7 +10,7 @@ import pandas as pd
 from ccamap.layers import LAYERS, STATUS_STYLE, STATUSES
 from ccamap.render.cards import PRECISION_TEXT, country_names, country_names_i18n, safe_url
 from ccamap.render.elements import escape
-from ccamap.render.pagedata import first_year
+from ccamap.render.pagedata import attribute_records, first_year
 from ccamap.style import HOLLOW, category_key, feature_style, point_radius
 
 __all__ = ["chrome_html", "legend_html", "runtime_config"]
@@ -24,7 +24,7 @@ def legend_html(layers: dict[str, gpd.GeoDataFrame]) -> str:
         layer = LAYERS[name]
         parts.append(f'<div class="ccamap-legend-layer"><i data-layer="{escape(name)}">'
                      f"{escape(layer.title)}</i>")
-        records = gdf.drop(columns="geometry").to_dict("records")
+        records = attribute_records(gdf)
         statuses_used.update(r["status"] for r in records if r.get("status"))
         keys = sorted({k for r in records if (k := category_key(r, layer))})
         swatches = [(k, layer.category_colors.get(k, layer.color)) for k in keys] or [
@@ -94,19 +94,21 @@ def _data_date(sources: pd.DataFrame) -> str:
 
 def _sources_config(cited: set[str], sources: pd.DataFrame) -> dict[str, list[str]]:
     """Return the cited sources by id: ``[title, publisher, date, url]`` (http(s) only)."""
+    wanted = [sid for sid in sorted(cited) if sid in sources.index]
+    fields = ("title", "publisher", "date", "url")
+    columns = [c for c in fields if c in sources.columns]
+    rows = sources.loc[wanted, columns].to_dict("index")  # one frame, not a Series per source
     out = {}
-    for sid in sorted(cited):
-        if sid in sources.index:
-            src = sources.loc[sid]
-            out[sid] = [str(src.get("title") or ""), str(src.get("publisher") or ""),
-                        str(src.get("date") or ""), safe_url(str(src.get("url") or "")) or ""]
+    for sid in wanted:
+        src = rows[sid]
+        title, publisher, date, url = (str(src.get(c) or "") for c in fields)
+        out[sid] = [title, publisher, date, safe_url(url) or ""]
     return out
 
 def runtime_config(layers: dict[str, gpd.GeoDataFrame], sources: pd.DataFrame | None = None,
                    cited: set[str] | None = None) -> dict[str, Any]:
     """Return the runtime's settings: countries, statuses, years, layer titles, cited sources."""
-    records = [r for gdf in layers.values() for r in gdf.drop(columns="geometry")
-               .to_dict("records")]
+    records = [r for gdf in layers.values() for r in attribute_records(gdf)]
     codes = {c for r in records for c in (r.get("countries") or [])}
     statuses = [s for s in STATUSES if any(r.get("status") == s for r in records)]
     years = [y for r in records if (y := first_year(r)) is not None]

@@ -11,7 +11,9 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import shapely
+import xyzservices
 from jinja2 import Template
+from jinja2.utils import htmlsafe_json_dumps
 
 from ccamap.basemap import country_labels, places_for_display
 from ccamap.layers import LAYERS, Layer
@@ -30,10 +32,10 @@ from ccamap.render.elements import (
     leaflet_assets,
 )
 from ccamap.render.packing import Packed, pack
-from ccamap.render.pagedata import cited_sources, layer_geojson
+from ccamap.render.pagedata import attribute_records, cited_sources, layer_geojson
 
-__all__ = ["PreparedLayer", "outlines_for_display", "outlines_frame", "page_json", "prepare_layer",
-           "render_map", "render_table"]
+__all__ = ["PreparedBasemap", "PreparedLayer", "outlines_for_display", "outlines_frame",
+           "page_json", "prepare_basemap", "prepare_layer", "render_map", "render_table"]
 
 
 def page_json(data: Any) -> str:
@@ -98,6 +100,41 @@ class _DataLayer(folium.map.Layer, _SafeMacro):
         self.key = key
         self.json_text = json_text
 
+@dataclass(frozen=True)
+class PreparedBasemap:
+    """The offline basemap serialised once, for every page that draws it.
+
+    The country outlines, and the rest of the basemap (water, towns, country labels), as Jinja's
+    ``tojson`` writes them (sorted keys, ``<``, ``>``, ``&`` and ``'`` escaped). A build draws
+    the same basemap on every page: encoding it once saves most of a page's serialising.
+    """
+
+    outlines_json: str
+    extra_json: str
+
+
+def _tojson(value: Any) -> str:
+    """Return ``value`` exactly as ``{{ value|tojson }}`` writes it in :class:`_Outlines`."""
+    policies = _Outlines._template.environment.policies
+    return str(htmlsafe_json_dumps(value, dumps=policies["json.dumps_function"],
+                                   **policies["json.dumps_kwargs"]))
+
+
+def prepare_basemap(outlines: dict[str, Any], basemap: dict[str, Any] | None = None
+                    ) -> PreparedBasemap:
+    """Return the basemap of :func:`render_map` as :class:`PreparedBasemap`.
+
+    Towns (GeoNames) and country labels are added unless ``basemap`` already holds them
+    (``"places"``, ``"countries"``).
+    """
+    extra = dict(basemap or {})
+    if "places" not in extra:
+        extra["places"] = places_for_display()
+    if "countries" not in extra:
+        extra["countries"] = country_labels(outlines)
+    return PreparedBasemap(_tojson(outlines), _tojson(extra))
+
+
 class _Outlines(folium.map.Layer, _SafeMacro):
     """The offline vector basemap: country outlines from Natural Earth."""
 
@@ -105,17 +142,16 @@ class _Outlines(folium.map.Layer, _SafeMacro):
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = ccamap.addOutlines({{ this._parent.get_name() }},
-            {{ this.data|tojson }}, {{ this.extra|tojson }});
+            {{ this.basemap.outlines_json }}, {{ this.basemap.extra_json }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, data: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, basemap: PreparedBasemap) -> None:
         super().__init__(name="Country outlines (offline)", overlay=False, control=True,
                          show=True)
         self._name = "CcamapOutlines"
-        self.data = data
-        self.extra = extra or {}
+        self.basemap = basemap
 
 
 class _Runtime(_SafeMacro):
@@ -137,6 +173,15 @@ class _Runtime(_SafeMacro):
 
 
 
+#: The online tile layers, given to folium as providers: given a name or a URL, folium searches
+#: every provider xyzservices knows for it (3 ms a layer, on every page). The OpenStreetMap
+#: provider is the one folium finds for "OpenStreetMap"; CARTO Light is our own URL.
+_OSM_TILES = xyzservices.providers.OpenStreetMap.Mapnik
+_CARTO_TILES = xyzservices.TileProvider(
+    name="CARTO Light", url="https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+    attribution="(C) OpenStreetMap contributors (C) CARTO")
+
+
 def render_map(
     layers: dict[str, gpd.GeoDataFrame],
     sources: pd.DataFrame,
@@ -147,6 +192,7 @@ def render_map(
     outlines: dict[str, Any] | None = None,
     basemap: dict[str, Any] | None = None,
     prepared: dict[str, PreparedLayer] | None = None,
+    prepared_basemap: PreparedBasemap | None = None,
     site: bool = False,
 ) -> folium.Map:
     """Return a Folium map of the given joined layers.
@@ -173,6 +219,9 @@ def render_map(
     prepared
         :func:`prepare_layer` of some layers, already computed (a build draws each layer on two
         maps and prepares it once).
+    prepared_basemap
+        :func:`prepare_basemap` of ``outlines`` and ``basemap``, already computed (a build
+        draws the same basemap on every page and serialises it once); used instead of them.
     site
         The page is part of a built site: link the table and the per-layer exports.
 
@@ -196,19 +245,12 @@ def render_map(
     root.header.add_child(_Raw(f"<script>{asset('ccamap.js')}</script>"), name="ccamap_js")
     root.html.add_child(_Raw(chrome_html(title, sources, site=site)), name="ccamap_chrome")
     if outlines is not None:
-        extra = dict(basemap or {})
-        if "places" not in extra:  # a build computes these once for all its pages
-            extra["places"] = places_for_display()
-        if "countries" not in extra:
-            extra["countries"] = country_labels(outlines)
-        _Outlines(outlines, extra).add_to(m)
-    _TileLayer("OpenStreetMap", name="OpenStreetMap (online)", control=True,
-                     show=outlines is None).add_to(m)
-    _TileLayer(
-        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
-        attr="&copy; OpenStreetMap contributors &copy; CARTO", name="CARTO Light (online)",
-        control=True, show=False, subdomains="abcd",
-    ).add_to(m)
+        _Outlines(prepared_basemap or prepare_basemap(outlines, basemap)).add_to(m)
+    _TileLayer(_OSM_TILES, name="OpenStreetMap (online)", control=True,
+               show=outlines is None).add_to(m)
+    _TileLayer(_CARTO_TILES, attr="&copy; OpenStreetMap contributors &copy; CARTO",
+               name="CARTO Light (online)", control=True, show=False, subdomains="abcd",
+               ).add_to(m)
     bounds: list[float] | None = None
     countries = None
     cited: set[str] = set()
@@ -247,10 +289,30 @@ def outlines_for_display(boundaries: gpd.GeoDataFrame, tolerance: float = 0.05) 
     """Simplify country outlines for the basemap (shared borders stay shared)."""
     geoms = shapely.coverage_simplify(boundaries.geometry.values, tolerance)
     geoms = shapely.set_precision(geoms, tolerance / 5)
-    out = gpd.GeoDataFrame({"iso3": boundaries["iso3"].to_numpy()}, geometry=geoms,
-                           crs="EPSG:4326")
-    out = out[~out.geometry.is_empty]
-    return json.loads(out.to_json(drop_id=True))
+    features = [{"type": "Feature", "properties": {"iso3": code}, "geometry": _geojson(geom)}
+                for code, geom in zip(boundaries["iso3"].to_numpy(), geoms, strict=True)
+                if geom is not None and not geom.is_empty]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _geojson(geom: shapely.Geometry) -> dict[str, Any]:
+    """Return the GeoJSON of ``geom`` as ``json.loads(gdf.to_json())`` gives it: lists, floats.
+
+    Polygons are read ring by ring as arrays (shapely's ``mapping`` walks every coordinate in
+    Python: most of the outlines' cost); any other geometry goes through ``mapping``.
+    """
+    if isinstance(geom, shapely.Polygon):
+        return {"type": "Polygon", "coordinates": _rings(geom)}
+    if isinstance(geom, shapely.MultiPolygon):
+        return {"type": "MultiPolygon", "coordinates": [_rings(p) for p in geom.geoms]}
+    value: dict[str, Any] = json.loads(json.dumps(shapely.geometry.mapping(geom)))
+    return value
+
+
+def _rings(polygon: shapely.Polygon) -> list[list[list[float]]]:
+    rings: list[list[list[float]]] = [shapely.get_coordinates(r).tolist()
+                                      for r in (polygon.exterior, *polygon.interiors)]
+    return rings
 
 
 def outlines_frame(outlines: dict[str, Any] | None) -> gpd.GeoDataFrame | None:
@@ -273,7 +335,7 @@ def render_table(layers: dict[str, gpd.GeoDataFrame], *, map_page: str = "index.
     """Return ``table.html``: every feature in a sortable table linked to its place on the map."""
     rows = []
     for name, gdf in layers.items():
-        for rec in gdf.drop(columns="geometry").to_dict("records"):
+        for rec in attribute_records(gdf):
             cells = []
             for key, _ in _TABLE_COLUMNS:
                 value = rec.get(key)

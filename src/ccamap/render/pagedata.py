@@ -9,8 +9,11 @@ canvas when the layer is large (:data:`CANVAS_MIN_FEATURES`, :data:`CANVAS_MIN_V
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import geopandas as gpd
@@ -25,8 +28,8 @@ from ccamap.render.geometry import PRECISION, encode_line_bands, encode_points, 
 from ccamap.render.packing import line_arrays
 from ccamap.style import feature_style
 
-__all__ = ["CANVAS_MIN_FEATURES", "CANVAS_MIN_VERTICES", "cited_sources", "first_year",
-           "km_by_country", "layer_geojson"]
+__all__ = ["CANVAS_MIN_FEATURES", "CANVAS_MIN_VERTICES", "attribute_records", "cited_sources",
+           "first_year", "km_by_country", "layer_geojson", "shared_records"]
 
 #: A layer of at least this many features, or vertices, is drawn on a canvas, not as SVG.
 CANVAS_MIN_FEATURES = 1000
@@ -34,6 +37,47 @@ CANVAS_MIN_VERTICES = 50_000
 #: Record keys the page never carries (the layer is the table's; coordinate sources are
 #: summarised for the card).
 _NOT_CARRIED = ("layer", "coordinate_sources")
+
+#: The records of :func:`attribute_records` inside :func:`shared_records`, by frame (kept with
+#: the frame, so that its id stays its own while the block runs).
+_SHARED: ContextVar[dict[int, tuple[gpd.GeoDataFrame, list[dict[str, Any]]]] | None] = (
+    ContextVar("ccamap_shared_records", default=None))
+
+
+@contextlib.contextmanager
+def shared_records() -> Iterator[None]:
+    """Inside the block, :func:`attribute_records` of a frame is computed once, then shared.
+
+    A build reads each layer's attributes for several parts of several pages (the legend, the
+    runtime's settings, the table, the page data), and its frames do not change meanwhile.
+    Outside the block every call reads the frame as it is. Blocks nest: an inner one shares
+    the outer one's records.
+    """
+    token = _SHARED.set({}) if _SHARED.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _SHARED.reset(token)
+
+
+def attribute_records(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Return the attributes of ``gdf``, a dict per feature (every column but ``geometry``).
+
+    Read-only: inside :func:`shared_records`, every caller gets the same records.
+    """
+    shared = _SHARED.get()
+    if shared is None:
+        return _records(gdf)
+    hit = shared.get(id(gdf))
+    if hit is None or hit[0] is not gdf:
+        hit = shared[id(gdf)] = (gdf, _records(gdf))
+    return hit[1]
+
+
+def _records(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = gdf.drop(columns="geometry").to_dict("records")
+    return records
 
 
 def first_year(record: dict[str, Any]) -> int | None:
@@ -127,7 +171,7 @@ def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
         :class:`ccamap.render.packing.LineArrays`, for :func:`ccamap.render.packing.pack`.
     """
     records = [{k: (None if isinstance(v, float) and math.isnan(v) else v)
-                for k, v in r.items()} for r in gdf.drop(columns="geometry").to_dict("records")]
+                for k, v in r.items()} for r in attribute_records(gdf)]
     columns = [c for c in gdf.columns if c != "geometry" and c not in _NOT_CARRIED]
     geoms = gdf.geometry.to_numpy()
     styles: dict[str, int] = {}
