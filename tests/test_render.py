@@ -458,6 +458,14 @@ def test_a_helper_draws_part_of_a_busy_canvas_as_the_page_alone_would(browser, g
         # the same picture, but for antialiasing along the split (within 16 of 255)
         assert abs(inked_helped - inked) <= inked // 1000
         assert off <= inked // 500, off
+        # a helper that never answers is let go: the frame is drawn alone, the same picture
+        page.js("() => { ccamap.lineCanvas.options.helperWait = 300; "
+                "ccamap.lineCanvas._helped = () => {}; }")
+        assert page.js(_GRAB, 1)[1]  # asked the helper, then drew alone, as the first time
+        assert page.js("() => ccamap.lineCanvas._pending") is None
+        assert page.js("""() => {
+            const a = window.__grabs[0], b = window.__grabs.at(-1);
+            return a.length === b.length && a.every((x, i) => x === b[i]); }""")
         below = page.js("""(row) => {
             const px = window.__grabs[1], w = ccamap.lineCanvas._container.width;
             let n = 0;

@@ -739,8 +739,9 @@
   var LineCanvas = L.Renderer.extend({
     // padding: Leaflet's own, the canvas a tenth larger than the view on each side (zoomed in on
     // dense lines, the segments drawn follow its area)
-    // split: the vertices in view (at full detail) from which a helper draws part of the canvas
-    options: { padding: 0.1, tolerance: 5, split: 150000 },
+    // split: the vertices in view (at full detail) from which a helper draws part of the canvas;
+    // helperWait: how long (ms) a frame waits for the helper's part before it is drawn alone
+    options: { padding: 0.1, tolerance: 5, split: 150000, helperWait: 30000 },
 
     initialize: function (options) {
       L.Renderer.prototype.initialize.call(this, options);
@@ -845,7 +846,15 @@
       });
       // Many lines in view: a helper draws the lower part of the canvas meanwhile
       var split = this._splitRow(frame, weight, total);
-      if (split !== null) { frame.split = split; helper.worker.postMessage(this._jobMessage(frame, split, c)); }
+      if (split !== null) {
+        frame.split = split;
+        helper.worker.postMessage(this._jobMessage(frame, split, c));
+        // a helper that never answers (its thread lost) is let go, and the frame drawn alone
+        var self = this;
+        setTimeout(function () {
+          if (self._pending === frame) { self._helperFailed(); }
+        }, this.options.helperWait);
+      }
       this._drawPart(ctx, frame, 0, split === null ? c.height : split);
       this.drawn = selected.length;
       frame.draws.forEach(function (d) { this.drawn += d.rows.length; }, this);
