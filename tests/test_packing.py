@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 
 import numpy as np
 import shapely
@@ -63,9 +65,17 @@ WALKS = [
 
 def test_lines_come_in_a_first_part_and_the_rest():
     whole = line_arrays(WALKS)
-    packed = pack({"kind": "line", "rows": [], "geometry": whole, "bands": BANDS})
+    rows = [[f"w{i}", f"P0\nP1 of {i}"] for i in range(len(WALKS))]
+    data = {"kind": "line", "columns": ["id", "waypoints"], "rows": rows, "geometry": whole,
+            "bands": BANDS}
+    packed = pack(data)
+    assert data["rows"] is rows and rows[0] == ["w0", "P0\nP1 of 0"]  # left as it was
     band = max(b for b, (_, last) in enumerate(BANDS) if last <= PREVIEW_ZOOM)
     # the first part: the lines as drawn up to PREVIEW_ZOOM, every part's ends among them
+    # the first part's table leaves the names of the vertices to the rest
+    assert unpack(packed.text)["rows"] == [[f"w{i}", None] for i in range(len(WALKS))]
+    assert "P1 of" not in zlib.decompress(base64.b64decode(
+        json.loads(packed.text)["packed"]), -15).decode("utf-8", "replace")
     first = unpack(packed.text)["geometry"]
     shown = whole.levels <= band
     assert 0.02 < shown.mean() < 0.5
@@ -76,6 +86,7 @@ def test_lines_come_in_a_first_part_and_the_rest():
     assert first.parts[0][0] == 0 and whole.parts[0] == [0, 400]
     assert first.quantized[first.parts[0][1]].tolist() == whole.quantized[400].tolist()
     # with the rest: the whole lines, exactly
+    assert unpack(packed)["rows"] == rows
     got = unpack(packed)["geometry"]
     assert got.counts.tolist() == whole.counts.tolist() == [650, 0, 2, 300]
     assert got.parts == whole.parts

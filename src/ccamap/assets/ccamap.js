@@ -543,7 +543,10 @@
     var before = this.shape.band;
     this.shape = decodeWhole(this.src.data, rest, this.src.scale);
     delete this.src.data.binary;
-    this.entries.forEach(function (e) { e.shape = null; });
+    this.entries.forEach(function (e) {
+      e.shape = null;
+      if (rest.waypoints) { e.feature.properties._data.waypoints = rest.waypoints[e.row]; }
+    });
     shareSet(this, true);
     // drawn again only where the first part was not the whole drawing
     var map = ccamap.map;

@@ -24,6 +24,8 @@ in the format above. The second, ``rest``, in a script after it, holds what comp
 
 - a ``uint32`` and a head: ``counts`` and ``parts`` of the whole lines, ``band`` (the last
   band of the first part) and ``planes``;
+  and, when the table has a ``waypoints`` column (a name a vertex, for the cards), its values
+  (the first part's table holds ``null`` there);
 - every vertex's level (those of level ``band`` or less are the first part's, in order);
 - the other vertices, each as the difference from the vertex before it in its line, zigzagged,
   in byte planes as above (a line's first vertex is always in the first part).
@@ -49,6 +51,8 @@ _SCALE = 10**PRECISION
 #: The last zoom that a large line layer's first part draws in full (a region of a few
 #: countries on a laptop's screen).
 PREVIEW_ZOOM = 6
+#: The column of a name a vertex, which comes with the rest of the lines.
+_WAYPOINTS = "waypoints"
 
 
 @dataclass(frozen=True)
@@ -205,9 +209,14 @@ def pack(data: dict[str, Any], *, preview_zoom: int | None = PREVIEW_ZOOM) -> Pa
         if band is not None and bool((geometry.levels > band).any()):
             geometry, first = _split(whole, band)
             planes, deltas = _delta_planes(whole.quantized, ~first)
-            rest = _deflate_b64(_framed(
-                {"counts": whole.counts.tolist(), "parts": whole.parts, "band": band,
-                 "planes": planes}, whole.levels.tobytes() + deltas))
+            rest_head = {"counts": whole.counts.tolist(), "parts": whole.parts, "band": band,
+                         "planes": planes}
+            columns = head.get("columns") or []
+            if _WAYPOINTS in columns:  # a name a vertex: needed by cards, not the drawing
+                j = columns.index(_WAYPOINTS)
+                rest_head[_WAYPOINTS] = [row[j] for row in head["rows"]]
+                head["rows"] = [[*row[:j], None, *row[j + 1:]] for row in head["rows"]]
+            rest = _deflate_b64(_framed(rest_head, whole.levels.tobytes() + deltas))
             head["rest"] = True
             head["preview_band"] = band
         planes, coordinates = _coordinates(geometry)
@@ -266,13 +275,17 @@ def unpack(packed: Packed | str) -> dict[str, Any]:
         quantized = firsts[group] + run - run[starts][group]
         lines_ = LineArrays(counts, parts, levels, quantized)
         if packed.rest is not None:
-            lines_ = _completed(lines_, packed.rest)
+            lines_, names = _completed(lines_, packed.rest)
+            if names is not None:
+                j = data["columns"].index(_WAYPOINTS)
+                data["rows"] = [[*row[:j], name, *row[j + 1:]]
+                                for row, name in zip(data["rows"], names, strict=True)]
         data["geometry"] = lines_
     return data
 
 
-def _completed(shown: LineArrays, rest: str) -> LineArrays:
-    """Return the whole lines, from their first part and the rest."""
+def _completed(shown: LineArrays, rest: str) -> tuple[LineArrays, list[Any] | None]:
+    """Return the whole lines, from their first part and the rest, and their waypoints."""
     head, body = _read(rest)
     counts = np.asarray(head["counts"], dtype=np.int64)
     n = int(counts.sum())
@@ -285,4 +298,4 @@ def _completed(shown: LineArrays, rest: str) -> LineArrays:
     at = np.flatnonzero(~first)
     for j, v in enumerate(at.tolist()):
         quantized[v] = quantized[v - 1] + delta[j]
-    return LineArrays(counts, head["parts"], levels, quantized)
+    return LineArrays(counts, head["parts"], levels, quantized), head.get(_WAYPOINTS)
