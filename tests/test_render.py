@@ -509,8 +509,10 @@ def test_a_large_layers_first_part_draws_its_lines_as_the_whole_does(browser, ge
     build(geodata, tmp_path / "maps")
     whole = tmp_path / "maps" / "railways.html"
     html = whole.read_text(encoding="utf-8")
-    rest = re.findall(r'<script>ccamap\.addRest\("railways", "[A-Za-z0-9+/=]+"\);</script>', html)
+    rest = re.findall(r'<script type="application/x-ccamap-rest" id="ccamap-rest-railways">'
+                      r'[A-Za-z0-9+/=]+</script>', html)
     assert len(rest) == 1 and html.index(rest[0]) > html.index("ccamap.addControls(")
+    assert '<script>ccamap.addRest("railways");</script>' in html
     first = tmp_path / "maps" / "first-part.html"  # the page as read before its rest
     first.write_text(html.replace(rest[0], ""), encoding="utf-8")
     grab = """(zoom) => new Promise((done) => {
@@ -543,6 +545,7 @@ def test_a_large_layers_first_part_draws_its_lines_as_the_whole_does(browser, ge
         raw.evaluate("(z) => ccamap.map.setZoom(z, {animate: false})", 6)
         raw.wait_for_function("() => ccamap.drawnAt > 0", timeout=15000)  # now it is
         assert raw.evaluate("() => [Boolean(ccamap.ready), ccamap.pending]") == [False, 1]
+        assert "rest (#ccamap-rest-railways) is missing" in raw.evaluate("() => ccamap.loadError")
     finally:
         raw.close()
     assert want[6][1] > 3_000

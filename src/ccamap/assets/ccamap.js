@@ -1102,11 +1102,26 @@
     return group;
   };
 
-  // The rest of a packed layer's lines (a script after the map's): the lines are completed
-  // once its first part is in too.
+  // The rest of a packed layer's lines (text, or an inert script element's after the map's,
+  // "ccamap-rest-" + key): read once the first part is drawn (two frames after it is in: the
+  // page's thread draws it meanwhile), then the lines are completed.
   ccamap.addRest = function (key, text) {
     if (!restOf[key]) { return; }
-    Promise.all([restOf[key], unpack(text)]).then(function (got) {
+    restOf[key].then(function () {
+      return new Promise(function (done) {
+        var go = function () { if (done) { done(); done = null; } };
+        L.Util.requestAnimFrame(function () { L.Util.requestAnimFrame(go); });
+        setTimeout(go, 1000); // not drawing (a hidden tab): read all the same
+      });
+    }).then(function () {
+      if (text === undefined) {
+        var node = document.getElementById("ccamap-rest-" + key);
+        if (!node) { throw new Error("its rest (#ccamap-rest-" + key + ") is missing"); }
+        text = node.textContent;
+        node.textContent = ""; // read once: the page need not hold it twice
+      }
+      return Promise.all([restOf[key], unpack(text)]);
+    }).then(function (got) {
       delete restOf[key];
       got[0].set.complete(got[1]);
       loaded();

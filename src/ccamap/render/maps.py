@@ -265,8 +265,9 @@ def render_map(
             ready = prepare_layer(gdf, layer, sources, countries=countries)
         cited |= ready.cited
         helper = helper or ready.canvas_lines
-        if ready.rest is not None:  # read after the map's script: the map draws meanwhile
-            tail.append(f"<script>ccamap.addRest({json.dumps(name)}, \"{ready.rest}\");</script>")
+        if ready.rest is not None:  # read once the map has drawn from the first part
+            tail.append(f'<script type="application/x-ccamap-rest" id="ccamap-rest-{escape(name)}">'
+                        f"{ready.rest}</script>\n<script>ccamap.addRest({json.dumps(name)});</script>")
         _DataLayer(name, layer.title, ready.json_text).add_to(m)
         if len(gdf):
             b = [float(v) for v in gdf.total_bounds]
