@@ -409,18 +409,32 @@
   }
   ccamap.unpack = unpack;
 
+  // The count zigzagged values stored in byte planes (each plane's offset in bytes), as an
+  // Int32Array: each plane added in one pass, then unzigzagged in place.
+  function planeValues(bytes, offsets, count) {
+    var acc = new Uint32Array(count), h, q, o, shift;
+    for (q = 0; q < offsets.length; q += 1) {
+      o = offsets[q];
+      shift = 8 * q;
+      for (h = 0; h < count; h += 1) { acc[h] += bytes[o + h] << shift; }
+    }
+    var out = new Int32Array(acc.buffer);
+    for (h = 0; h < count; h += 1) { q = acc[h]; out[h] = (q >>> 1) ^ -(q & 1); }
+    return out;
+  }
+
   // Decode a packed layer's lines: {xy: the vertices in Web Mercator pixels at zoom 0, levels:
   // each vertex's level, start: each feature's first vertex (and the end), parts: per feature
   // null or its part starts, box: per feature [minX, minY, maxX, maxY]}. After the levels come
   // each line's first vertex (two int32), then the other vertices' zigzagged deltas in
   // data.planes byte planes; the binary data is let go once read.
-  var PLANE = [1, 256, 65536, 16777216];
   function decodePacked(data, scale) {
     var counts = data.counts, n = counts.length, total = 0, lines = 0, i;
     for (i = 0; i < n; i += 1) { total += counts[i]; if (counts[i]) { lines += 1; } }
     var b = data.binary, view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     var m = 2 * (total - lines), first = total, planes = [];
     for (i = 0; i < data.planes; i += 1) { planes.push(total + 8 * lines + i * m); }
+    var d = planeValues(b, planes, m);
     var xy = new Float64Array(2 * total), start = new Int32Array(n + 1);
     var box = new Float64Array(4 * n), v = 0, h = 0;
     for (i = 0; i < n; i += 1) {
@@ -432,12 +446,9 @@
           y = view.getInt32(first + 4, true);
           first += 8;
         } else {
-          for (var k = 0; k < 2; k += 1, h += 1) {
-            var z = 0;
-            for (var p = 0; p < planes.length; p += 1) { z += b[planes[p] + h] * PLANE[p]; }
-            var d = (z % 2) ? -(z + 1) / 2 : z / 2;
-            if (k) { y += d; } else { x += d; }
-          }
+          x += d[h];
+          y += d[h + 1];
+          h += 2;
         }
         var px = worldX(x / scale), py = worldY(y / scale);
         xy[2 * v] = px;
@@ -463,47 +474,47 @@
   // and the rest (ccamap.render.packing): every vertex's level says which part holds it; the
   // first part's are as decodePacked reads them, the others each a difference from the vertex
   // before it.
-  function decodeWhole(data, rest, scale) {
+  function decodeWhole(data, rest, scale, shown) {
     var counts = rest.counts, n = counts.length, total = 0, lines = 0, m = 0, i, k;
     for (i = 0; i < n; i += 1) { total += counts[i]; }
     for (i = 0; i < n; i += 1) { m += data.counts[i]; if (data.counts[i]) { lines += 1; } }
     // the first part: m levels, a first vertex a line, then its differences' byte planes
     var a = data.binary, av = new DataView(a.buffer, a.byteOffset, a.byteLength), ap = [];
     for (i = 0; i < data.planes; i += 1) { ap.push(m + 8 * lines + i * 2 * (m - lines)); }
+    var da = planeValues(a, ap, 2 * (m - lines));
     // the rest: every vertex's level, then the other vertices' differences' byte planes
-    var b = rest.binary, bp = [];
-    for (i = 0; i < rest.planes; i += 1) { bp.push(total + i * (b.length - total) / rest.planes); }
-    var lv = b.subarray(0, total), top = rest.band;
+    var b = rest.binary, bp = [], r = 2 * (total - m);
+    for (i = 0; i < rest.planes; i += 1) { bp.push(total + i * r); }
+    var db = planeValues(b, bp, r), lv = b.subarray(0, total), top = rest.band;
     var xy = new Float64Array(2 * total), start = new Int32Array(n + 1), box = new Float64Array(4 * n);
-    var v = 0, ha = 0, hb = 0, first = m, qx = 0, qy = 0;
-    function read(bytes, planes, h) {
-      var z = 0;
-      for (var q = 0; q < planes.length; q += 1) { z += bytes[planes[q] + h] * PLANE[q]; }
-      return (z % 2) ? -(z + 1) / 2 : z / 2;
-    }
+    var sxy = shown.xy, v = 0, u = 0, ha = 0, hb = 0, first = m, qx = 0, qy = 0, px, py;
     for (i = 0; i < n; i += 1) {
       var x = 0, y = 0, x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, seen = 0;
       start[i] = v;
       for (var c = 0; c < counts[i]; c += 1, v += 1) {
-        if (lv[v] <= top) { // the first part's next vertex
+        if (lv[v] <= top) { // the first part's next vertex (its position already decoded)
           if (seen === 0) {
             qx = av.getInt32(first, true);
             qy = av.getInt32(first + 4, true);
             first += 8;
           } else {
-            qx += read(a, ap, ha);
-            qy += read(a, ap, ha + 1);
+            qx += da[ha];
+            qy += da[ha + 1];
             ha += 2;
           }
           seen += 1;
           x = qx;
           y = qy;
+          px = sxy[2 * u];
+          py = sxy[2 * u + 1];
+          u += 1;
         } else {
-          x += read(b, bp, hb);
-          y += read(b, bp, hb + 1);
+          x += db[hb];
+          y += db[hb + 1];
           hb += 2;
+          px = worldX(x / scale);
+          py = worldY(y / scale);
         }
-        var px = worldX(x / scale), py = worldY(y / scale);
         xy[2 * v] = px;
         xy[2 * v + 1] = py;
         if (px < x0) { x0 = px; }
@@ -541,13 +552,13 @@
   // The whole lines, once the rest of a packed layer is read: drawn at every zoom from now on.
   LineSet.prototype.complete = function (rest) {
     var before = this.shape.band;
-    this.shape = decodeWhole(this.src.data, rest, this.src.scale);
+    this.shape = decodeWhole(this.src.data, rest, this.src.scale, this.shape);
     delete this.src.data.binary;
+    staleSet(this);
     this.entries.forEach(function (e) {
       e.shape = null;
       if (rest.waypoints) { e.feature.properties._data.waypoints = rest.waypoints[e.row]; }
     });
-    shareSet(this, true);
     // drawn again only where the first part was not the whole drawing
     var map = ccamap.map;
     if (ccamap.lineCanvas && map && bandAt(this.src, map.getZoom()) > before) {
@@ -688,7 +699,17 @@
 
   // The page's helper: {worker, shared: the sets it holds}; worker undefined until started,
   // null where the browser cannot run it.
-  var helper = { worker: undefined, shared: [] };
+  var helper = { worker: undefined, shared: [], stale: [] };
+
+  // A set the helper lacks, or holds in an older shape: sent before its next drawing, or when
+  // the page is idle (a copy of a 100k-line layer takes half a second).
+  function staleSet(set) {
+    if (!helper.worker || helper.stale.indexOf(set) >= 0) { return; }
+    helper.stale.push(set);
+    var again = function () { if (helper.stale.indexOf(set) >= 0) { shareSet(set); } };
+    if (window.requestIdleCallback) { window.requestIdleCallback(again, { timeout: 5000 }); }
+    else { setTimeout(again, 1000); }
+  }
 
   function startHelper() {
     if (helper.worker !== undefined) { return helper.worker !== null; }
@@ -718,14 +739,16 @@
     if (helper.worker) { helper.worker.terminate(); }
     helper.worker = null;
     helper.shared = [];
+    helper.stale = [];
   }
 
   // The helper's id of a set, sending it the set's lines the first time: its vertices as
   // 32-bit floats less the set's corner (exact to a small fraction of a pixel up to
   // HELPER_MAX_ZOOM), levels, line starts, parts and boxes.
-  function shareSet(set, again) {
-    var id = helper.shared.indexOf(set);
-    if ((id >= 0 && !again) || !helper.worker) { return id; }
+  function shareSet(set) {
+    var id = helper.shared.indexOf(set), stale = helper.stale.indexOf(set);
+    if ((id >= 0 && stale < 0) || !helper.worker) { return id; }
+    if (stale >= 0) { helper.stale.splice(stale, 1); }
     var s = set.shape, box = s.box, bx = Infinity, by = Infinity, j;
     for (j = 0; j < box.length; j += 4) { bx = Math.min(bx, box[j]); by = Math.min(by, box[j + 1]); }
     if (!isFinite(bx)) { bx = 0; by = 0; }
@@ -1149,7 +1172,7 @@
     var band = bandAt(src, map.getZoom() || 0);
     var layers = [], fast = !points && src.canvas, mine = [];
     var set = fast ? (src.set = new LineSet(key, src, mine)) : null;
-    if (set) { shareSet(set); }
+    if (set && !data.rest) { shareSet(set); } // (lines in two parts: once complete)
     data.rows.forEach(function (row, i) {
       var d = {};
       data.columns.forEach(function (c, j) { d[c] = row[j]; });
