@@ -221,10 +221,11 @@ def in_browser(browser: Any, url: str, total: int, *, ccamap_page: bool) -> dict
         const map = window.ccamap ? window.ccamap.map : Object.values(window).find(
             (v) => v && v._container && v.getZoom);
         const t0 = performance.now();
-        // ccamap: until its drawing helper's part of the canvas is in too
+        // ccamap: until its drawing helper's part of the canvas is in too (asked a frame on: the
+        // canvas is drawn at the frame after the zoom's end, and a helper's part comes later)
         const drawn = window.ccamap && ccamap.whenDrawn ? ccamap.whenDrawn : (f) => f();
-        map.once('zoomend', () => drawn(() => requestAnimationFrame(() => requestAnimationFrame(
-            () => done(performance.now() - t0)))));
+        map.once('zoomend', () => requestAnimationFrame(() => drawn(() => requestAnimationFrame(
+            () => requestAnimationFrame(() => done(performance.now() - t0))))));
         map.setZoom(map.getZoom() + 1, {animate: false});
     })""")
     card = float("nan")

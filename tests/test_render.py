@@ -374,6 +374,7 @@ def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, t
     # the overview: every layer packed (points too), read in the background, in page order
     overview = Page(browser, (tmp_path / "maps" / "index.html").as_uri())
     try:
+        assert overview.js("() => ccamap.drawnAt > 0")  # lines and points on screen
         keys = overview.js("() => ccamap.entries.map((e) => e.key)")
         assert keys == sorted(keys, key=keys.index) and len(keys) == 3 + 5  # one per layer
         assert [k for k in dict.fromkeys(keys)] == overview.js("() => Object.keys(ccamap.groups)")
@@ -536,15 +537,13 @@ def test_a_large_layers_first_part_draws_its_lines_as_the_whole_does(browser, ge
     try:
         raw.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
             ("file:", "data:", "about:", "blob:")) else r.abort())
-        raw.goto(first.as_uri())
-        # drawn from the first part alone, while the page waits for the rest
-        raw.wait_for_function("() => window.ccamap && ccamap.lineCanvas && "
-                              "ccamap.lineCanvas.sets.length === 1", timeout=15000)
-        assert raw.evaluate("() => ccamap.drawnAt") is None  # zoomed in further: not yet
-        got = {z: raw.evaluate(grab, z) for z in (5, 6, 9)}
-        raw.evaluate("(z) => ccamap.map.setZoom(z, {animate: false})", 6)
-        raw.wait_for_function("() => ccamap.drawnAt > 0", timeout=15000)  # now it is
+        # a link's view: drawn from the first part alone, while the page waits for the rest
+        raw.goto(first.as_uri() + "#map=6/48.000/72.000")
+        raw.wait_for_function("() => window.ccamap && ccamap.drawnAt > 0", timeout=15000)
+        assert raw.evaluate("() => [ccamap.map.getZoom(), ccamap.map.getCenter().lat.toFixed(3),"
+                            " ccamap.lineCanvas._job]") == [6, "48.000", 1]  # one frame, there
         assert raw.evaluate("() => [Boolean(ccamap.ready), ccamap.pending]") == [False, 1]
+        got = {z: raw.evaluate(grab, z) for z in (5, 6, 9)}
         assert "rest (#ccamap-rest-railways) is missing" in raw.evaluate("() => ccamap.loadError")
     finally:
         raw.close()

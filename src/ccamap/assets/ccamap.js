@@ -847,6 +847,7 @@
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, c.width, c.height);
       var v = this._view(), selected = [], edge = 20; // a margin for wide lines
+      this.covered = false;
       var frame = { job: (this._job += 1), m: m, min: b.min, v: v, selected: selected,
         clip: [b.min.x - edge, b.min.y - edge, b.max.x + edge, b.max.y + edge], draws: [] };
       var weight = [], total = 0;
@@ -927,18 +928,11 @@
       });
       ctx.globalAlpha = 1;
       this._pending = null;
-      // the first frame with every line in view as detailed as at this zoom it will be: its
-      // time once it is on screen (a frame later: the canvas is rasterized as it is shown)
-      if (!drawnSoon && firstParts === 0 && this.sets.every(function (set) {
+      // whether every line in view is as detailed as at this zoom it will be
+      this.covered = this.sets.every(function (set) {
         return !set.shown || set.shape.band >= bandAt(set.src, v.zoom);
-      })) {
-        drawnSoon = true;
-        L.Util.requestAnimFrame(function () {
-          L.Util.requestAnimFrame(function () {
-            if (ccamap.drawnAt === undefined) { ccamap.drawnAt = performance.now(); }
-          });
-        });
-      }
+      });
+      checkDrawn();
       this.fire("drawn");
     },
 
@@ -1117,6 +1111,7 @@
     var filled = unpack(data.packed).then(function (full) {
       fillLayer(map, key, full, false, seq, group);
       firstParts -= 1;
+      checkDrawn();
       loaded();
       return group;
     });
@@ -1150,6 +1145,21 @@
       loaded();
     }).catch(function (err) { loadFailed(key, err); });
   };
+
+  // ccamap.drawnAt: when every layer was first on screen, each line as detailed as it stays
+  // at that zoom (every packed layer's first part read, the line canvas's last frame complete
+  // and covering); timed once the frame is shown (the canvas is rasterized as it is).
+  function checkDrawn() {
+    var lc = ccamap.lineCanvas;
+    if (drawnSoon || firstParts > 0) { return; }
+    if (lc && lc._map && (!lc.covered || lc._pending || lc._frame !== null)) { return; }
+    drawnSoon = true;
+    L.Util.requestAnimFrame(function () {
+      L.Util.requestAnimFrame(function () {
+        if (ccamap.drawnAt === undefined) { ccamap.drawnAt = performance.now(); }
+      });
+    });
+  }
 
   function loaded() {
     ccamap.pending -= 1;
@@ -1908,6 +1918,14 @@
     return out;
   }
 
+  // The view a link's "map=zoom/lat/lng" asks for, [[lat, lng], zoom], or null.
+  function hashView(h) {
+    var m = "map" in h && /^(\d{1,2})\/(-?\d{1,2}(?:\.\d+)?)\/(-?\d{1,3}(?:\.\d+)?)$/.exec(h.map);
+    if (!m) { return null; }
+    var z = Math.min(18, Number(m[1])), lat = Number(m[2]), lng = Number(m[3]);
+    return Math.abs(lat) <= 85 && Math.abs(lng) <= 180 ? [[lat, lng], z] : null;
+  }
+
   function applyHash() {
     var h = parseHash(window.location.hash), map = ccamap.map;
     restoring = true;
@@ -1935,13 +1953,8 @@
       ccamap.applyFilters();
       if (ccamap.syncControls) { ccamap.syncControls(); }
       if ("id" in h) { ccamap.focusId(h.id); }
-      if ("map" in h) {
-        var m = /^(\d{1,2})\/(-?\d{1,2}(?:\.\d+)?)\/(-?\d{1,3}(?:\.\d+)?)$/.exec(h.map);
-        if (m) {
-          var z = Math.min(18, Number(m[1])), lat = Number(m[2]), lng = Number(m[3]);
-          if (Math.abs(lat) <= 85 && Math.abs(lng) <= 180) { map.setView([lat, lng], z, { animate: false }); }
-        }
-      }
+      var view = hashView(h);
+      if (view) { map.setView(view[0], view[1], { animate: false }); }
     } finally {
       restoring = false;
     }
@@ -2368,7 +2381,13 @@
   };
 
   ccamap.addControls = function (map) {
-    if (ccamap.pending) { whenLoaded.push(function () { ccamap.addControls(map); }); return; }
+    if (ccamap.pending) {
+      // a link's view is drawn first, not the whole map and then the view once all is read
+      var view = hashView(parseHash(window.location.hash));
+      if (view && !whenLoaded.length) { map.setView(view[0], view[1], { animate: false }); }
+      whenLoaded.push(function () { ccamap.addControls(map); });
+      return;
+    }
     // packed layers arrive in any order: keep the page's order of layers, then rows
     ccamap.entries.sort(function (a, b) { return a.seq - b.seq || a.row - b.row; });
     fullscreen(map).addTo(map);
