@@ -392,6 +392,11 @@ def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, t
             return [e.feature.properties.id, r.left + p.x, r.top + p.y];
         }); }""")
         assert len({(round(x), round(y)) for _, x, y in spots}) == 3
+        fid, x, y = spots[0]
+        overview.page.mouse.move(x, y)  # the layer's tooltip names the point under the mouse
+        overview.page.wait_for_function(
+            "(n) => document.querySelector('.leaflet-tooltip')?.textContent === n",
+            arg=f"Name of {fid}", timeout=5000)
         for fid, x, y in spots:
             overview.page.mouse.click(x, y)
             assert overview.page.locator("#ccamap-side .ccamap-card").get_attribute(

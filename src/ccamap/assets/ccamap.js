@@ -1207,6 +1207,12 @@
         layer = L.polyline(lineLatLngs(entry, entry.band), options[data.style[i]]);
       }
       entry.layer = layer;
+      ccamap.entries.push(entry);
+      layers.push(layer);
+      // a canvas layer's markers share their group's tooltip and click (below): no element,
+      // and a listener and a tooltip less for each of thousands
+      layer._ccamapEntry = entry;
+      if (src.canvas) { return; }
       layer.bindTooltip(function () { return el("span", null, displayName(p)); }, { sticky: true });
       layer.on("click", function (ev) {
         if (ev && ev.originalEvent) { ev.originalEvent._ccamapHandled = true; }
@@ -1216,13 +1222,22 @@
         var node = layer.getElement && layer.getElement();
         if (node) { node.removeAttribute("tabindex"); node.setAttribute("aria-hidden", "true"); }
       });
-      ccamap.entries.push(entry);
-      layers.push(layer);
     });
     var group = given;
     if (!group) { group = fast ? new LineGroup(set) : L.featureGroup(layers); }
     else if (fast) { group.attach(set); }
     else { layers.forEach(function (l) { group.addLayer(l); }); }
+    if (src.canvas && !fast) {
+      group.bindTooltip(function (layer) {
+        return el("span", null, displayName(layer._ccamapEntry.feature.properties));
+      }, { sticky: true });
+      group.on("click", function (ev) {
+        var entry = ev.layer && ev.layer._ccamapEntry;
+        if (!entry) { return; }
+        if (ev.originalEvent) { ev.originalEvent._ccamapHandled = true; }
+        ccamap.openCard(entry, null);
+      });
+    }
     ccamap.entries.forEach(function (e) { if (e.key === key) { e.group = group; } });
     ccamap.groups[key] = group;
     ccamap.map = map;
