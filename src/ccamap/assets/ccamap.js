@@ -636,6 +636,23 @@
   // paths so large that rasterizing them costs more than the calls (Chromium, no GPU).
   var STROKE_EVERY = 8;
 
+  // Stroke the lines d.rows (at d.bands) in d.style, a few a stroke, leaving out those whose
+  // box lies wholly outside world rows [y0, y1]; trace(i, band) adds line i's path. The page
+  // and its drawing helper draw with it.
+  function strokeRows(ctx, d, box, y0, y1, trace) {
+    for (var a = 0; a < d.rows.length; a += STROKE_EVERY) {
+      var any = false;
+      ctx.beginPath();
+      for (var z = a; z < Math.min(a + STROKE_EVERY, d.rows.length); z += 1) {
+        var i = d.rows[z];
+        if (box[4 * i + 1] > y1 || box[4 * i + 3] < y0) { continue; }
+        trace(i, d.bands[z]);
+        any = true;
+      }
+      if (any) { stroke(ctx, d.style); }
+    }
+  }
+
   function dash(style) {
     return style.dashArray ? String(style.dashArray).split(/[ ,]+/).map(Number) : [];
   }
@@ -657,7 +674,8 @@
   /* The drawing helper. A 2D canvas is drawn on the page's one thread, and stroking lines a
    * few pixels wide is most of the time taken when tens of thousands are in view; a worker
    * drawing the lower part of the canvas (an OffscreenCanvas, returned as an image) halves the
-   * wait on a machine with two cores. It runs this script's own dash, stroke and traceLine. */
+   * wait on a machine with two cores. It runs this script's own dash, stroke, traceLine and
+   * strokeRows. */
   var HELPER_MAX_ZOOM = 12;
 
   function helperMain() {
@@ -673,21 +691,13 @@
         ctx.setTransform(1, 0, 0, 1, 0, 0);
         ctx.clearRect(0, 0, m.width, m.height);
         ctx.setTransform(m.ratio, 0, 0, m.ratio, -m.ratio * m.left, -m.ratio * m.top);
-        var y0 = (m.top - 20 + m.oy) / m.k;
+        var y0 = (m.top - 20 + m.oy) / m.k; // (lines below the view are not asked for)
         m.draws.forEach(function (d) {
-          var set = sets[d.set], box = set.box;
-          for (var a = 0; a < d.rows.length; a += STROKE_EVERY) {
-            var any = false;
-            ctx.beginPath();
-            for (var z = a; z < Math.min(a + STROKE_EVERY, d.rows.length); z += 1) {
-              var i = d.rows[z];
-              if (box[4 * i + 3] < y0) { continue; }
-              traceLine(ctx, set.xy, set.levels, set.start[i], set.start[i + 1], set.parts[i],
-                d.bands[z], m.k, m.ox, m.oy, m.clip, set.bx, set.by);
-              any = true;
-            }
-            if (any) { stroke(ctx, d.style); }
-          }
+          var set = sets[d.set];
+          strokeRows(ctx, d, set.box, y0, Infinity, function (i, band) {
+            traceLine(ctx, set.xy, set.levels, set.start[i], set.start[i + 1], set.parts[i],
+              band, m.k, m.ox, m.oy, m.clip, set.bx, set.by);
+          });
         });
         var bitmap = canvas.transferToImageBitmap();
         self.postMessage({ job: m.job, bitmap: bitmap }, [bitmap]);
@@ -717,7 +727,7 @@
     if (typeof Worker === "undefined" || typeof OffscreenCanvas === "undefined" ||
         typeof Blob === "undefined" || !window.URL || !URL.createObjectURL) { return false; }
     try {
-      var source = [dash, stroke, traceLine, helperMain].map(String).join("\n") +
+      var source = [dash, stroke, traceLine, strokeRows, helperMain].map(String).join("\n") +
         "\nvar STROKE_EVERY = " + STROKE_EVERY + ";\nhelperMain();\n";
       var url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
       helper.worker = new Worker(url);
@@ -901,18 +911,9 @@
       }
       ctx.setTransform(m, 0, 0, m, -m * frame.min.x, -m * frame.min.y);
       frame.draws.forEach(function (d) {
-        var set = d.set, box = set.shape.box;
-        for (var a = 0; a < d.rows.length; a += STROKE_EVERY) {
-          var any = false;
-          ctx.beginPath();
-          for (var z = a; z < Math.min(a + STROKE_EVERY, d.rows.length); z += 1) {
-            var i = d.rows[z];
-            if (box[4 * i + 1] > y1 || box[4 * i + 3] < y0) { continue; }
-            set.trace(ctx, i, d.bands[z], v.k, v.ox, v.oy, frame.clip);
-            any = true;
-          }
-          if (any) { stroke(ctx, d.style); }
-        }
+        strokeRows(ctx, d, d.set.shape.box, y0, y1, function (i, band) {
+          d.set.trace(ctx, i, band, v.k, v.ox, v.oy, frame.clip);
+        });
       });
       ctx.restore();
     },
