@@ -437,8 +437,10 @@
     var d = planeValues(b, planes, m);
     var xy = new Float64Array(2 * total), start = new Int32Array(n + 1);
     var box = new Float64Array(4 * n), v = 0, h = 0;
+    // lines in two parts: the rest's differences count from these positions
+    var ints = data.rest ? new Int32Array(2 * total) : null;
     for (i = 0; i < n; i += 1) {
-      var x = 0, y = 0, x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      var x = 0, y = 0;
       start[i] = v;
       for (var c = 0; c < counts[i]; c += 1, v += 1) {
         if (c === 0) {
@@ -450,86 +452,68 @@
           y += d[h + 1];
           h += 2;
         }
-        var px = worldX(x / scale), py = worldY(y / scale);
-        xy[2 * v] = px;
-        xy[2 * v + 1] = py;
-        if (px < x0) { x0 = px; }
-        if (px > x1) { x1 = px; }
-        if (py < y0) { y0 = py; }
-        if (py > y1) { y1 = py; }
+        if (ints) { ints[2 * v] = x; ints[2 * v + 1] = y; }
+        xy[2 * v] = worldX(x / scale);
+        xy[2 * v + 1] = worldY(y / scale);
       }
-      box[4 * i] = x0;
-      box[4 * i + 1] = y0;
-      box[4 * i + 2] = x1;
-      box[4 * i + 3] = y1;
+      lineBox(xy, start[i], v, box, i);
     }
     start[n] = v;
     var levels = b.slice(0, total);
-    if (!data.rest) { delete data.binary; } // kept to complete the lines with
-    return { xy: xy, levels: levels, start: start, parts: data.parts, box: box,
+    delete data.binary;
+    return { xy: xy, ints: ints, levels: levels, start: start, parts: data.parts, box: box,
       band: data.rest ? data.preview_band : Infinity };
   }
 
-  // Decode a packed layer's whole lines from its first part (data, as decodePacked reads it)
-  // and the rest (ccamap.render.packing): every vertex's level says which part holds it; the
-  // first part's are as decodePacked reads them, the others each a difference from the vertex
-  // before it.
-  function decodeWhole(data, rest, scale, shown) {
-    var counts = rest.counts, n = counts.length, total = 0, lines = 0, m = 0, i, k;
+  // Line i's box in box ([minX, minY, maxX, maxY]) from its vertices from..to of xy.
+  function lineBox(xy, from, to, box, i) {
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (var v = from; v < to; v += 1) {
+      var px = xy[2 * v], py = xy[2 * v + 1];
+      if (px < x0) { x0 = px; }
+      if (px > x1) { x1 = px; }
+      if (py < y0) { y0 = py; }
+      if (py > y1) { y1 = py; }
+    }
+    box[4 * i] = x0;
+    box[4 * i + 1] = y0;
+    box[4 * i + 2] = x1;
+    box[4 * i + 3] = y1;
+  }
+
+  // Decode a packed layer's whole lines from the shape of its first part (decodePacked) and
+  // the rest (ccamap.render.packing): every vertex's level says which part holds it; the first
+  // part's are decoded already, the others each a difference from the vertex before it.
+  function decodeWhole(rest, scale, shown) {
+    var counts = rest.counts, n = counts.length, total = 0, i;
     for (i = 0; i < n; i += 1) { total += counts[i]; }
-    for (i = 0; i < n; i += 1) { m += data.counts[i]; if (data.counts[i]) { lines += 1; } }
-    // the first part: m levels, a first vertex a line, then its differences' byte planes
-    var a = data.binary, av = new DataView(a.buffer, a.byteOffset, a.byteLength), ap = [];
-    for (i = 0; i < data.planes; i += 1) { ap.push(m + 8 * lines + i * 2 * (m - lines)); }
-    var da = planeValues(a, ap, 2 * (m - lines));
-    // the rest: every vertex's level, then the other vertices' differences' byte planes
-    var b = rest.binary, bp = [], r = 2 * (total - m);
+    var b = rest.binary, bp = [], r = 2 * (total - shown.levels.length);
     for (i = 0; i < rest.planes; i += 1) { bp.push(total + i * r); }
     var db = planeValues(b, bp, r), lv = b.subarray(0, total), top = rest.band;
     var xy = new Float64Array(2 * total), start = new Int32Array(n + 1), box = new Float64Array(4 * n);
-    var sxy = shown.xy, v = 0, u = 0, ha = 0, hb = 0, first = m, qx = 0, qy = 0, px, py;
+    var sxy = shown.xy, si = shown.ints, v = 0, u = 0, h = 0, x = 0, y = 0;
     for (i = 0; i < n; i += 1) {
-      var x = 0, y = 0, x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, seen = 0;
       start[i] = v;
       for (var c = 0; c < counts[i]; c += 1, v += 1) {
-        if (lv[v] <= top) { // the first part's next vertex (its position already decoded)
-          if (seen === 0) {
-            qx = av.getInt32(first, true);
-            qy = av.getInt32(first + 4, true);
-            first += 8;
-          } else {
-            qx += da[ha];
-            qy += da[ha + 1];
-            ha += 2;
-          }
-          seen += 1;
-          x = qx;
-          y = qy;
-          px = sxy[2 * u];
-          py = sxy[2 * u + 1];
+        if (lv[v] <= top) { // the first part's next vertex
+          x = si[2 * u];
+          y = si[2 * u + 1];
+          xy[2 * v] = sxy[2 * u];
+          xy[2 * v + 1] = sxy[2 * u + 1];
           u += 1;
         } else {
-          x += db[hb];
-          y += db[hb + 1];
-          hb += 2;
-          px = worldX(x / scale);
-          py = worldY(y / scale);
+          x += db[h];
+          y += db[h + 1];
+          h += 2;
+          xy[2 * v] = worldX(x / scale);
+          xy[2 * v + 1] = worldY(y / scale);
         }
-        xy[2 * v] = px;
-        xy[2 * v + 1] = py;
-        if (px < x0) { x0 = px; }
-        if (px > x1) { x1 = px; }
-        if (py < y0) { y0 = py; }
-        if (py > y1) { y1 = py; }
       }
-      k = 4 * i;
-      box[k] = x0;
-      box[k + 1] = y0;
-      box[k + 2] = x1;
-      box[k + 3] = y1;
+      lineBox(xy, start[i], v, box, i);
     }
     start[n] = v;
-    return { xy: xy, levels: lv.slice(), start: start, parts: rest.parts, box: box, band: Infinity };
+    return { xy: xy, ints: null, levels: lv.slice(), start: start, parts: rest.parts, box: box,
+      band: Infinity };
   }
 
   // Degrees from world pixels at zoom 0, back to the data's decimals (exact: the projection
@@ -552,8 +536,7 @@
   // The whole lines, once the rest of a packed layer is read: drawn at every zoom from now on.
   LineSet.prototype.complete = function (rest) {
     var before = this.shape.band;
-    this.shape = decodeWhole(this.src.data, rest, this.src.scale, this.shape);
-    delete this.src.data.binary;
+    this.shape = decodeWhole(rest, this.src.scale, this.shape);
     staleSet(this);
     this.entries.forEach(function (e) {
       e.shape = null;
