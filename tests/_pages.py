@@ -1,4 +1,4 @@
-"""Read the data a built map page carries (what ``assets/ccamap.js`` draws)."""
+"""Read the data a built map page carries (what the map runtime, ``assets/runtime/``, draws)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ccamap.render.elements import RUNTIME, runtime
+
 from conftest import REPO
 
 SRC = REPO / "src" / "ccamap"
@@ -125,6 +127,26 @@ def test_modules_stay_small(module):
     if module in EXEMPT:
         pytest.skip(f"{module} ({lines} lines) is exempt until split: {EXEMPT[module]}")
     assert lines <= MAX_LINES, f"{module} has {lines} lines (at most {MAX_LINES})"
+
+
+SCRIPTS = sorted((SRC / "assets").rglob("*.js"))
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.relative_to(SRC).as_posix())
+def test_scripts_stay_small(path):
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path.relative_to(SRC)} has {lines} lines (at most {MAX_LINES})"
+
+
+def test_the_runtime_is_its_parts_in_order():
+    parts = SRC / "assets" / "runtime"
+    assert sorted(RUNTIME) == sorted(p.name for p in parts.glob("*.js"))
+    assert len(set(RUNTIME)) == len(RUNTIME)
+    text = runtime()
+    assert text == "".join((parts / name).read_text(encoding="utf-8") for name in RUNTIME)
+    # one closure: the first part opens it, the last closes it
+    assert "(function () {\n  \"use strict\";" in (parts / RUNTIME[0]).read_text(encoding="utf-8")
+    assert text.endswith("})();\n")
 
 
 def test_the_graph_sees_the_imports():

@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import tomllib
 
 import ccamap
+
+from conftest import REPO
 
 
 def test_api_names_stay_functions_after_their_packages_are_imported():
@@ -27,3 +30,15 @@ def test_importing_ccamap_does_not_load_the_rendering_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_package_data_holds_every_asset():
+    # setuptools expands package-data patterns with glob, relative to the package
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    package = REPO / "src" / "ccamap"
+    shipped = {path for pattern in config["tool"]["setuptools"]["package-data"]["ccamap"]
+               for path in package.glob(pattern) if path.is_file()}
+    assets = {path for path in (package / "assets").rglob("*")
+              if path.is_file() and "__pycache__" not in path.parts}
+    assert assets, "no assets found"
+    assert sorted(p.relative_to(package).as_posix() for p in assets - shipped) == []

@@ -2,7 +2,7 @@
 
 :func:`card_html` builds the card as escaped HTML (the KML export's descriptions use it);
 :func:`card_extras` gives what the map page needs besides the attribute table to build the same
-card in the browser with text nodes (``assets/ccamap.js``, ``buildCard``).
+card in the browser with text nodes (``assets/runtime/card.js``, ``buildCard``).
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ _ABOUT = {
 def chrome_html(title: str, sources: pd.DataFrame, *, site: bool) -> str:
     """Return the page around the map: skip link, header bar, card panel, dialogs and stats strip.
 
-    Every string is our own text or escaped data; the runtime (``ccamap.js``) translates the
+    Every string is our own text or escaped data; the runtime (``assets/runtime/``) translates the
     elements marked ``data-i18n`` and fills the panels with text nodes.
     """
     date = _data_date(sources)

@@ -18,7 +18,8 @@ import xstatic.pkg.leaflet as xleaflet
 from branca.element import MacroElement
 from jinja2 import Template
 
-__all__ = ["asset", "deterministic_ids", "escape", "leaflet_assets", "unsafe_elements"]
+__all__ = ["RUNTIME", "asset", "deterministic_ids", "escape", "leaflet_assets", "runtime",
+           "unsafe_elements"]
 
 
 def escape(value: object) -> str:
@@ -52,8 +53,29 @@ def deterministic_ids(prefix: str = "ccamap") -> Iterator[None]:
 
 
 def asset(name: str) -> str:
-    """Return the text of one of ccamap's own assets (``ccamap.js``, ``ccamap.css`` ...)."""
+    """Return the text of one of ccamap's own assets (``ccamap.css``, ``runtime/core.js`` ...)."""
     return resources.files("ccamap").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+#: The map runtime's parts in ``assets/runtime/``, in the order they are joined. They are one
+#: closure: ``core.js`` opens it (and holds the shared state, text and basemap), ``controls.js``
+#: closes it, and a part may use what any other part declares.
+RUNTIME: tuple[str, ...] = (
+    "core.js",  # state, languages, basemap outlines and place names
+    "data.js",  # page data: decoding text and packed geometry, LineSet
+    "draw.js",  # tracing and stroking lines; the drawing helper (a worker)
+    "canvas.js",  # the shared line canvas (LineCanvas), LineGroup, LineFeature
+    "loading.js",  # addLayer, addRest, fillLayer: layers read and made into entries
+    "card.js",  # the card, filtering, route uncertainty halos
+    "search.js",  # search, the card panel, the header
+    "downloads.js",  # downloads, statistics, the URL
+    "controls.js",  # the panel, list, buttons, minimap, stacked points, addControls
+)
+
+
+def runtime() -> str:
+    """Return the map runtime (JavaScript): the parts of :data:`RUNTIME`, joined in order."""
+    return "".join(asset(f"runtime/{name}") for name in RUNTIME)
 
 
 #: Leaflet as folium references it online (the same version XStatic-Leaflet ships offline).

@@ -5,7 +5,7 @@ vertices are written as the difference from the previous vertex (the first from 
 each a zigzag varint of 5-bit chunks, one character of :data:`ALPHABET` per chunk (bit 5 set
 while more chunks follow), as Google's polyline format does with a JSON- and HTML-safe alphabet.
 Parts of a multi-line are separated by a space. A random-walk line costs 4–6 bytes a vertex,
-against about 24 as GeoJSON text. ``assets/ccamap.js`` (``decode``) reads it back.
+against about 24 as GeoJSON text. ``assets/runtime/data.js`` (``decode``) reads it back.
 
 Level of detail: each vertex gets a level, the first zoom band of :func:`lod_bands` that draws
 it (:func:`vertex_levels`: shapely's Douglas–Peucker ``simplify`` in Web Mercator metres at each
@@ -241,7 +241,7 @@ def encode_line_bands(geoms: Any) -> list[str | list[str]]:
 
     A line whose every vertex is in every band (:func:`vertex_levels`) is its full text;
     otherwise ``[levels, full]``: the levels two to a character of :data:`ALPHABET`, the first
-    vertex's in the low 3 bits (``assets/ccamap.js`` draws at zoom band ``b`` the vertices of
+    vertex's in the low 3 bits (``assets/runtime/draw.js`` draws at zoom band ``b`` the vertices of
     level ``b`` or less).
     """
     geoms = np.asarray(geoms, dtype=object)

@@ -30,6 +30,7 @@ from ccamap.render.elements import (
     asset,
     escape,
     leaflet_assets,
+    runtime,
 )
 from ccamap.render.packing import Packed, pack
 from ccamap.render.pagedata import attribute_records, cited_sources, layer_geojson
@@ -83,7 +84,7 @@ def prepare_layer(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
 
 
 class _DataLayer(folium.map.Layer, _SafeMacro):
-    """One ccamap layer: page data (:func:`layer_geojson`) drawn by ``assets/ccamap.js``."""
+    """One ccamap layer: page data (:func:`layer_geojson`), drawn by the map runtime."""
 
     _template = Template(
         """
@@ -242,7 +243,7 @@ def render_map(
     root.header.add_child(_Raw(css), name="leaflet_css")
     root.header.add_child(_Raw(js), name="leaflet_js")
     root.header.add_child(_Raw(f"<style>{asset('ccamap.css')}</style>"), name="ccamap_css")
-    root.header.add_child(_Raw(f"<script>{asset('ccamap.js')}</script>"), name="ccamap_js")
+    root.header.add_child(_Raw(f"<script>{runtime()}</script>"), name="ccamap_js")
     root.html.add_child(_Raw(chrome_html(title, sources, site=site)), name="ccamap_chrome")
     if outlines is not None:
         _Outlines(prepared_basemap or prepare_basemap(outlines, basemap)).add_to(m)

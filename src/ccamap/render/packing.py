@@ -2,7 +2,7 @@
 
 A layer drawn on a canvas (thousands of features) is carried as one base64 text of raw deflate
 (``{"kind": ..., "packed": "..."}``), which the page inflates with the browser's own
-``DecompressionStream`` (no library, no network; ``assets/ccamap.js``, ``unpack``). Inside:
+``DecompressionStream`` (no library, no network; ``assets/runtime/data.js``, ``unpack``). Inside:
 
 - a little-endian ``uint32``: the length of the head;
 - the head: the layer's page data (:func:`ccamap.render.pagedata.layer_geojson`) as UTF-8 JSON,

@@ -3,8 +3,9 @@
 :func:`layer_geojson` returns, per layer, the attribute table once (``columns`` and ``rows``),
 the distinct styles and each feature's style number, what the card needs besides the attributes
 (:func:`ccamap.render.cards.card_extras`), km per country of lines, and the geometry encoded by
-:mod:`ccamap.render.geometry` (lines at every zoom band). ``assets/ccamap.js`` draws it, on a
-canvas when the layer is large (:data:`CANVAS_MIN_FEATURES`, :data:`CANVAS_MIN_VERTICES`).
+:mod:`ccamap.render.geometry` (lines at every zoom band). The map runtime (``assets/runtime/``)
+draws it, on a canvas when the layer is large (:data:`CANVAS_MIN_FEATURES`,
+:data:`CANVAS_MIN_VERTICES`).
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def _row(record: dict[str, Any], columns: list[str], *, join: bool = False) -> l
 
 def layer_geojson(gdf: gpd.GeoDataFrame, layer: Layer, sources: pd.DataFrame, *,
                   countries: gpd.GeoDataFrame | None = None) -> dict[str, Any]:
-    """Return a layer as the page data the map runtime (``assets/ccamap.js``) draws.
+    """Return a layer as the page data the map runtime (``assets/runtime/``) draws.
 
     Parameters
     ----------
