@@ -1,7 +1,9 @@
 """ccamap at scale, side by side with ``geopandas.explore`` in the same run.
 
 Generates valid synthetic geodata from a fixed seed (N railways: random walks of 50–500 vertices
-inside Kazakhstan, and N power plants; every record and vertex sourced), then measures:
+inside Kazakhstan, and N power plants; every record and vertex sourced; coordinates at
+``--decimals`` decimals, 5 by default: explore's pages carry them as written, ccamap's pages at
+5), then measures:
 
 - ``ccamap validate`` and ``ccamap build`` in fresh processes: wall and CPU time, peak RSS;
 - the railways page and the power plants page: bytes, bytes per vertex; the overview's bytes; in
@@ -20,7 +22,7 @@ The ccamap measured is the one this script imports: this checkout's ``src``, or 
 ``PYTHONPATH`` when it is set (``PYTHONPATH=/other/checkout/src python benchmarks/scale.py``
 measures that code on the same data); the fresh processes use the same one.
 
-Usage: python benchmarks/scale.py [--sizes 1000 10000] [--large] [--json out.json]
+Usage: python benchmarks/scale.py [--sizes 1000 10000] [--large] [--decimals 5] [--json out.json]
        python benchmarks/scale.py --sizes 1000 --generate-only /tmp/geodata
 (``--large`` adds 100,000 lines; needs ``pip install -e '.[bench]'``.)
 """
@@ -60,12 +62,12 @@ SEED = 20261123
 BOX = (62.0, 44.5, 78.0, 49.5)  # inside Kazakhstan: every walk stays in one country
 
 
-def _walk(rng: random.Random, n: int) -> list[list[float]]:
+def _walk(rng: random.Random, n: int, decimals: int = 5) -> list[list[float]]:
     x, y = rng.uniform(BOX[0], BOX[2]), rng.uniform(BOX[1], BOX[3])
     heading = rng.uniform(0, 2 * math.pi)
     out = []
     for _ in range(n):
-        out.append([round(x, 5), round(y, 5)])
+        out.append([round(x, decimals), round(y, decimals)])
         heading += rng.gauss(0, 0.35)
         step = rng.uniform(0.004, 0.02)
         x, y = x + step * math.cos(heading), y + step * math.sin(heading)
@@ -78,8 +80,12 @@ def _walk(rng: random.Random, n: int) -> list[list[float]]:
     return out
 
 
-def generate(root: Path, n: int) -> int:
-    """Write synthetic geodata for ``n`` lines and ``n`` points; return the vertex count."""
+def generate(root: Path, n: int, decimals: int = 5) -> int:
+    """Write synthetic geodata for ``n`` lines and ``n`` points; return the vertex count.
+
+    Coordinates have ``decimals`` decimals (17: as computed, full float precision); the walks
+    are the same at every precision.
+    """
     rng = random.Random(SEED + n)
     root.mkdir(parents=True)
     shutil.copy(REPO / "geodata" / "boundaries.geojson", root)
@@ -96,10 +102,10 @@ def generate(root: Path, n: int) -> int:
         for i in range(count):
             fid = f"{'rail' if layer.is_line else 'pp'}-s{i:06d}"
             if layer.is_line:
-                coords = _walk(rng, rng.randint(50, 500))
+                coords = _walk(rng, rng.randint(50, 500), decimals)
                 geom = {"type": "LineString", "coordinates": coords}
             else:
-                coords = [_walk(rng, 1)[0]]
+                coords = [_walk(rng, 1, decimals)[0]]
                 geom = {"type": "Point", "coordinates": coords[0]}
             vertices += len(coords)
             features.append({"type": "Feature", "geometry": geom, "properties": {
@@ -241,13 +247,14 @@ def in_browser(browser: Any, url: str, total: int, *, ccamap_page: bool) -> dict
     return {"drawn_ms": drawn, "picture_ms": picture, "zoom_ms": zoom, "card_ms": card}
 
 
-def measure(n: int, tmp: Path, browser: Any) -> dict[str, Any]:
+def measure(n: int, tmp: Path, browser: Any, decimals: int = 5) -> dict[str, Any]:
     root = tmp / f"geodata-{n}"
-    vertices = generate(root, n)
+    vertices = generate(root, n, decimals)
     line_vertices = sum(len(f["geometry"]["coordinates"]) for f in json.loads(
         (root / "railways.geojson").read_text(encoding="utf-8"))["features"])
     out = tmp / f"maps-{n}"
-    result: dict[str, Any] = {"lines": n, "points": n, "vertices": vertices}
+    result: dict[str, Any] = {"lines": n, "points": n, "vertices": vertices,
+                              "decimals": decimals}
     result["validate"] = run(["validate", "--geodata", str(root)])
     result["build"] = run(["build", "--geodata", str(root), "--out", str(out)])
     if result["build"]["exit"] != 0:
@@ -278,8 +285,8 @@ def report(r: dict[str, Any]) -> None:
     v, b, e, ep = r["validate"], r["build"], r["explore_build"], r["explore_points_build"]
     cb, eb = r["ccamap_browser"], r["explore_browser"]
     cp, epb = r["ccamap_points_browser"], r["explore_points_browser"]
-    print(f"\n{r['lines']:,} lines + {r['points']:,} points ({r['vertices']:,} vertices; "
-          f"ccamap from {CCAMAP_SRC})")
+    print(f"\n{r['lines']:,} lines + {r['points']:,} points ({r['vertices']:,} vertices at "
+          f"{r['decimals']} decimals; ccamap from {CCAMAP_SRC})")
     print(f"  validate          {v['wall_s']:8.1f} s wall {v['cpu_s']:8.1f} s CPU   "
           f"peak {v['peak_rss_gb']:.2f} GB   exit {v['exit']}")
     print(f"  build (all pages) {b['wall_s']:8.1f} s wall {b['cpu_s']:8.1f} s CPU   "
@@ -325,13 +332,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--large", action="store_true", help="add 100,000 lines")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--decimals", type=int, default=5,
+                        help="decimals of the synthetic coordinates (default 5, what a page "
+                             "keeps; 7 as in OpenStreetMap and GEM's traces; 17 as computed)")
     parser.add_argument("--generate-only", type=Path, metavar="DIR",
                         help="only write the synthetic geodata, to DIR/geodata-N for each size")
     args = parser.parse_args()
     sizes = [*args.sizes, *([100_000] if args.large else [])]
     if args.generate_only:
         for n in sizes:
-            vertices = generate(args.generate_only / f"geodata-{n}", n)
+            vertices = generate(args.generate_only / f"geodata-{n}", n, args.decimals)
             print(f"{args.generate_only / f'geodata-{n}'}: {n:,} lines + {n:,} points, "
                   f"{vertices:,} vertices")
         return
@@ -341,7 +351,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         for n in sizes:
-            results.append(measure(n, Path(tmp), browser))
+            results.append(measure(n, Path(tmp), browser, args.decimals))
             report(results[-1])
         browser.close()
     if args.json:

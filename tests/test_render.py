@@ -332,6 +332,83 @@ def test_large_layers_draw_on_a_canvas_and_open_cards_on_click(browser, geodata,
         page.close()
 
 
+_POINT_PIXELS = """(offset) => new Promise((done) => requestAnimationFrame(
+  () => ccamap.whenDrawn(() => {
+    // per power plant: its id and the points canvas's RGBA at its centre (+ offset px east)
+    const lc = ccamap.lineCanvas, c = lc._points, m = window.devicePixelRatio || 1;
+    const ctx = c.getContext('2d'), b = lc._bounds;
+    done(ccamap.entries.filter((e) => e.key === 'power_plants').map((e) => {
+        const p = ccamap.map.latLngToLayerPoint(e.layer.getLatLng());
+        const x = Math.floor((p.x - b.min.x + offset) * m), y = Math.floor((p.y - b.min.y) * m);
+        return [e.feature.properties.id, Array.from(ctx.getImageData(x, y, 1, 1).data)];
+    }));
+})))"""
+
+
+def test_large_point_layers_draw_over_the_lines_and_are_hit_first(browser, geodata, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setattr(pagedata, "CANVAS_MIN_FEATURES", 1)
+    # the first on the railway; neither where the other point layers' features are
+    spots = {"powe-on": [79.5, 43.75], "powe-off": [80.0, 43.5]}
+    write_layer(geodata, "power_plants",
+                [feature(i, {"type": "Point", "coordinates": c}) for i, c in spots.items()],
+                [record("power_plants", "powe-on"),
+                 record("power_plants", "powe-off", status="construction")])
+    build(geodata, tmp_path / "maps")
+    page = Page(browser, (tmp_path / "maps" / "index.html").as_uri())
+    try:
+        assert page.js("() => ccamap.drawnAt > 0")
+        # no marker and no path: the lines' canvas, and the points' over it
+        assert page.js("""() => [...ccamap.map.getPanes().overlayPane.querySelectorAll('canvas')]
+            .map((c) => c.classList[0])""") == ["ccamap-lines", "ccamap-points"]
+        assert page.paths() == 0
+        assert page.js("() => ccamap.map.getPanes().markerPane.children.length") == 0
+        page.js("() => { ccamap.map.stop(); "
+                "ccamap.map.setView([43.6, 79.8], 8, {animate: false}); }")
+        fills = {i: page.js(f"() => ccamap.entries.find((e) => e.feature.properties.id === '{i}')"
+                            ".feature.properties._style.fillColor") for i in spots}
+        assert fills["powe-off"] == "#ffffff"  # hollow while being built
+        pixels = dict(page.js(_POINT_PIXELS, 0))
+        for fid, rgba in pixels.items():  # each point's fill at its centre (opacity 0.9)
+            hexa = fills[fid].lstrip("#")
+            assert [abs(a - b) <= 2 for a, b in zip(
+                rgba, [int(hexa[k:k + 2], 16) for k in (0, 2, 4)] + [230], strict=True)] \
+                == [True] * 4, (fid, rgba, fills[fid])
+        # the point on the railway is what the mouse finds there, and what a click opens
+        x, y = page.js("""() => {
+            const e = ccamap.entries.find((e) => e.feature.properties.id === 'powe-on');
+            const p = ccamap.map.latLngToContainerPoint(e.latlng);
+            const r = ccamap.map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y]; }""")
+        page.page.mouse.move(x, y)
+        page.page.wait_for_function(
+            "() => document.querySelector('.leaflet-tooltip')?.textContent === 'Name of powe-on'",
+            timeout=5000)
+        page.page.mouse.click(x, y)
+        assert page.page.locator("#ccamap-side .ccamap-card").get_attribute("data-id") \
+            == "powe-on"
+        page.js("() => ccamap.closeCard()")
+        # a point's style changed: the points are drawn again, the lines are not
+        # 8.5 px east: beyond the ring (radius 6 + half the stroke of 1.5), then in it (of 9)
+        assert dict(page.js(_POINT_PIXELS, 8.5))["powe-on"][3] == 0
+        jobs = page.js("() => ccamap.lineCanvas._job")
+        page.js("""() => ccamap.entries.find((e) => e.feature.properties.id === 'powe-on')
+            .layer.setStyle({weight: 9})""")
+        assert dict(page.js(_POINT_PIXELS, 8.5))["powe-on"][3] > 200
+        assert page.js("() => ccamap.lineCanvas._job") == jobs
+        # filtered and hidden like any layer
+        page.js("() => ccamap.setFilter('statuses', ['construction'])")
+        after = dict(page.js(_POINT_PIXELS, 0))
+        assert after["powe-on"][3] == 0 and after["powe-off"] == pixels["powe-off"]
+        assert page.js("() => ccamap.lineCanvas.drawnPoints") == 1
+        page.js("() => ccamap.setFilter('statuses', null)")
+        page.js("() => ccamap.map.removeLayer(ccamap.groups.power_plants)")
+        assert [rgba[3] for rgba in dict(page.js(_POINT_PIXELS, 0)).values()] == [0, 0]
+        assert [e for e in page.errors if "Failed to load resource" not in e] == []
+    finally:
+        page.close()
+
+
 def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, tmp_path,
                                                              monkeypatch):
     monkeypatch.setattr(pagedata, "CANVAS_MIN_FEATURES", 1)

@@ -64,7 +64,8 @@ RUNTIME: tuple[str, ...] = (
     "core.js",  # state, languages, basemap outlines and place names
     "data.js",  # page data: decoding text and packed geometry, LineSet
     "draw.js",  # tracing and stroking lines; the drawing helper (a worker)
-    "canvas.js",  # the shared line canvas (LineCanvas), LineGroup, LineFeature
+    "canvas.js",  # the shared canvas of large layers (LineCanvas), LineGroup, LineFeature
+    "points.js",  # large point layers on that canvas: PointSet, PointFeature
     "loading.js",  # addLayer, addRest, fillLayer: layers read and made into entries
     "card.js",  # the card, filtering, route uncertainty halos
     "search.js",  # search, the card panel, the header

@@ -8,36 +8,76 @@
     initialize: function (options) {
       L.Renderer.prototype.initialize.call(this, options);
       this.sets = [];
-      this.drawn = 0; // features drawn by the last frame
+      this.drawn = 0; // lines drawn by the last frame
+      this.drawnPoints = 0; // points drawn by the last frame of the points
       this._frame = null;
+      this._pointsFrame = null;
       this._job = 0;
       this._pending = null; // a frame whose helper's part is not in yet
     },
 
+    // The lines' canvas (_container); with a point layer, a second canvas over it for the points
+    // (_points), so that a point layer read, filtered or highlighted redraws only the points.
     _initContainer: function () {
-      var c = (this._container = document.createElement("canvas"));
-      c.className = "ccamap-lines";
+      this._container = this._canvas("ccamap-lines");
+      this._ctx = this._container.getContext("2d");
+    },
+
+    _canvas: function (className) {
+      var c = document.createElement("canvas");
+      c.className = className;
       c.setAttribute("aria-hidden", "true");
       c.style.pointerEvents = "none";
-      this._ctx = c.getContext("2d");
+      return c;
+    },
+
+    // The points' canvas, made (over the lines') when the first point layer is shown.
+    _pointsCanvas: function () {
+      if (!this._points && this._map) {
+        this._points = this._canvas("ccamap-points");
+        if (this._zoomAnimated) { L.DomUtil.addClass(this._points, "leaflet-zoom-animated"); }
+        this._pointsCtx = this._points.getContext("2d");
+        this._size(this._points);
+        this._updateTransform(this._center, this._zoom);
+        this.getPane().appendChild(this._points);
+      }
+      return this._points;
     },
 
     _destroyContainer: function () {
       L.DomUtil.remove(this._container);
+      if (this._points) { L.DomUtil.remove(this._points); }
       delete this._ctx;
       delete this._container;
+      delete this._pointsCtx;
+      delete this._points;
     },
 
-    _update: function () {
-      if (this._map._animatingZoom && this._bounds) { return; }
-      L.Renderer.prototype._update.call(this);
-      var b = this._bounds, size = b.getSize(), m = window.devicePixelRatio || 1, c = this._container;
+    _size: function (c) {
+      var b = this._bounds, size = b.getSize(), m = window.devicePixelRatio || 1;
       L.DomUtil.setPosition(c, b.min);
       c.width = m * size.x;
       c.height = m * size.y;
       c.style.width = size.x + "px";
       c.style.height = size.y + "px";
+    },
+
+    _update: function () {
+      if (this._map._animatingZoom && this._bounds) { return; }
+      L.Renderer.prototype._update.call(this);
+      this._size(this._container);
+      if (this._points) { this._size(this._points); }
       this.fire("update");
+    },
+
+    // The points' canvas moves and scales with the lines' (zoom animation).
+    _updateTransform: function (center, zoom) {
+      L.Renderer.prototype._updateTransform.call(this, center, zoom);
+      if (!this._points) { return; }
+      var from = this._container.style, to = this._points.style;
+      to.transform = from.transform;
+      to.left = from.left;
+      to.top = from.top;
     },
 
     // drawn at the next frame (before it is shown): the view changes and layers added in one
@@ -46,6 +86,7 @@
 
     onAdd: function (map) {
       L.Renderer.prototype.onAdd.call(this, map);
+      if (this._points) { this.getPane().appendChild(this._points); }
       map.on("click", this._onClick, this);
       map.on("mousemove", this._onMove, this);
       map.on("mouseout", this._onOut, this);
@@ -60,11 +101,50 @@
       L.Renderer.prototype.onRemove.call(this, map);
     },
 
-    // Redraw at the next frame (filters, styles, layers shown or hidden).
+    // Redraw at the next frame (filters, styles, layers shown or hidden): the lines and the
+    // points, or (redrawPoints) the points alone.
     redraw: function () {
       var self = this;
       if (!this._map || this._frame !== null) { return; }
       this._frame = L.Util.requestAnimFrame(function () { self._frame = null; self.draw(); });
+    },
+
+    redrawPoints: function () {
+      var self = this;
+      if (!this._map || this._frame !== null || this._pointsFrame !== null) { return; }
+      this._pointsFrame = L.Util.requestAnimFrame(function () {
+        self._pointsFrame = null;
+        self.drawPoints();
+        checkDrawn();
+        self.fire("drawn");
+      });
+    },
+
+    // What changes with a set (shown, hidden, filtered, restyled) is drawn again.
+    redrawSet: function (set) {
+      if (set.points) { this.redrawPoints(); } else { this.redraw(); }
+    },
+
+    // Draw the points of every shown point layer on their canvas.
+    drawPoints: function () {
+      if (this._pointsFrame !== null) {
+        L.Util.cancelAnimFrame(this._pointsFrame);
+        this._pointsFrame = null;
+      }
+      var any = this.sets.some(function (set) { return set.points && set.shown; });
+      var c = any ? this._pointsCanvas() : this._points, m = window.devicePixelRatio || 1;
+      var ctx = this._pointsCtx, b = this._bounds;
+      if (!this._map || !c) { return; }
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, c.width, c.height);
+      ctx.setTransform(m, 0, 0, m, -m * b.min.x, -m * b.min.y);
+      var frame = { v: this._view(), m: m, min: b.min, clip: [b.min.x, b.min.y, b.max.x, b.max.y] };
+      var drawn = 0;
+      this.sets.forEach(function (set) {
+        if (set.points && set.shown) { drawn += set.draw(ctx, frame); }
+      });
+      ctx.globalAlpha = 1;
+      this.drawnPoints = drawn;
     },
 
     // The view in world pixels at zoom 0, the zoom scale and the layer-pixel origin.
@@ -79,6 +159,7 @@
     draw: function () {
       if (this._frame !== null) { L.Util.cancelAnimFrame(this._frame); this._frame = null; }
       if (!this._map || !this._ctx) { this._pending = null; this.fire("drawn"); return; }
+      this.drawPoints();
       var ctx = this._ctx, c = this._container, m = window.devicePixelRatio || 1, b = this._bounds;
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, c.width, c.height);
@@ -88,7 +169,7 @@
         clip: [b.min.x - edge, b.min.y - edge, b.max.x + edge, b.max.y + edge], draws: [] };
       var weight = [], total = 0;
       this.sets.forEach(function (set) {
-        if (!set.shown) { return; }
+        if (!set.shown || set.points) { return; }
         var band = bandAt(set.src, v.zoom), box = set.shape.box, style = set.src.data.style;
         var start = set.shape.start, byStyle = {};
         set.entries.forEach(function (e, i) {
@@ -157,7 +238,7 @@
       this._pending = null;
       // whether every line in view is as detailed as at this zoom it will be
       this.covered = this.sets.every(function (set) {
-        return !set.shown || set.shape.band >= bandAt(set.src, v.zoom);
+        return !set.shown || set.points || set.shape.band >= bandAt(set.src, v.zoom);
       });
       checkDrawn();
       this.fire("drawn");
@@ -209,19 +290,27 @@
       if (this._pending) { this._pending = null; this.draw(); }
     },
 
-    // Call done once the canvas shows every line (at once, or when the helper's part is in).
+    // Call done once the canvases show every line and point (at once, or when the helper's
+    // part is in).
     whenDrawn: function (done) {
-      if (!this._pending && this._frame === null) { done(); return; }
+      if (!this._pending && this._frame === null && this._pointsFrame === null) { done(); return; }
       this.once("drawn", function () { this.whenDrawn(done); }, this);
     },
 
-    // The entry drawn nearest a map event's point, within the tolerance, or null.
+    // The entry drawn nearest a map event's point, within the tolerance, or null: a point's
+    // before a line's (points are drawn over the lines), a later layer's before an earlier's.
     hit: function (ev) {
       if (!this._map || !this._bounds) { return null; }
       var v = this._view(), p = this._map.latLngToLayerPoint(ev.latlng), best = null, dist = Infinity;
-      for (var s = this.sets.length - 1; s >= 0; s -= 1) {
-        var set = this.sets[s];
-        if (!set.shown) { continue; }
+      var s, set, got;
+      for (s = this.sets.length - 1; s >= 0; s -= 1) {
+        set = this.sets[s];
+        got = set.points && set.shown ? set.hit(v, p, this.options.tolerance) : null;
+        if (got) { return got[0]; }
+      }
+      for (s = this.sets.length - 1; s >= 0; s -= 1) {
+        set = this.sets[s];
+        if (!set.shown || set.points) { continue; }
         var box = set.shape.box, styles = set.src.data.styles, style = set.src.data.style;
         for (var i = 0; i < set.entries.length; i += 1) {
           var e = set.entries[i];
@@ -273,11 +362,11 @@
     return ccamap.lineCanvas;
   }
 
-  // A large line layer's stand-in for a group: shown and hidden with the layer control, and
-  // told (addLayer, removeLayer) when a filter changes what it shows.
+  // A large layer's stand-in for a group: shown and hidden with the layer control, and told
+  // (addLayer, removeLayer) when a filter changes what it shows.
   var LineGroup = L.Layer.extend({
     initialize: function (set) { this.set = set; },
-    // The layer's lines, once a packed layer is read (shown if the group already is).
+    // The layer's lines or points, once a packed layer is read (shown if the group already is).
     attach: function (set) {
       this.set = set;
       if (this._map) { this.onAdd(this._map); }
@@ -287,15 +376,18 @@
       var canvas = lineCanvas(map);
       if (canvas.sets.indexOf(this.set) < 0) { canvas.sets.push(this.set); }
       this.set.shown = true;
-      canvas.redraw();
+      canvas.redrawSet(this.set);
     },
     onRemove: function () {
       if (!this.set) { return; }
       this.set.shown = false;
-      if (ccamap.lineCanvas) { ccamap.lineCanvas.redraw(); }
+      this._changed();
     },
-    addLayer: function () { if (ccamap.lineCanvas) { ccamap.lineCanvas.redraw(); } return this; },
-    removeLayer: function () { if (ccamap.lineCanvas) { ccamap.lineCanvas.redraw(); } return this; }
+    addLayer: function () { this._changed(); return this; },
+    removeLayer: function () { this._changed(); return this; },
+    _changed: function () {
+      if (ccamap.lineCanvas && this.set) { ccamap.lineCanvas.redrawSet(this.set); }
+    }
   });
 
   // A feature of a large line layer's stand-in for its polyline.

@@ -103,10 +103,6 @@
   var CORE = ["id", "name", "name_zh", "name_ru", "status", "status_year", "start_year",
     "completion_year", "countries"];
 
-  function canvasRenderer() {
-    return ccamap.canvas || (ccamap.canvas = L.canvas({ padding: 0.5, tolerance: 5 }));
-  }
-
 
   /* ------------------------------------------------------------------ large line layers */
 

@@ -8,7 +8,7 @@
     var seq = layerCount;
     layerCount += 1;
     if (!data.packed) { return fillLayer(map, key, data, show, seq, null); }
-    var group = data.kind === "line" ? new LineGroup(null) : L.featureGroup();
+    var group = new LineGroup(null); // a packed layer is drawn by the shared canvas
     // the drawing helper starts meanwhile (a worker's start waits on this thread)
     if (data.kind === "line") { startHelper(); }
     ccamap.groups[key] = group;
@@ -60,7 +60,8 @@
   function checkDrawn() {
     var lc = ccamap.lineCanvas;
     if (drawnSoon || firstParts > 0) { return; }
-    if (lc && lc._map && (!lc.covered || lc._pending || lc._frame !== null)) { return; }
+    if (lc && lc._map && (!lc.covered || lc._pending || lc._frame !== null ||
+        lc._pointsFrame !== null)) { return; }
     drawnSoon = true;
     L.Util.requestAnimFrame(function () {
       L.Util.requestAnimFrame(function () {
@@ -82,15 +83,13 @@
   function fillLayer(map, key, data, show, seq, given) {
     var src = { key: key, geometry: data.geometry, bands: data.bands, scale: Math.pow(10, data.precision),
       data: data, canvas: Boolean(data.canvas) };
-    var renderer = src.canvas ? canvasRenderer() : null;
-    var options = data.styles.map(function (st) {
-      return renderer ? Object.assign({}, st, { renderer: renderer }) : st;
-    });
     var points = data.kind === "point" ? decode(data.points || "", src.scale).xy : null;
     var band = bandAt(src, map.getZoom() || 0);
-    var layers = [], fast = !points && src.canvas, mine = [];
-    var set = fast ? (src.set = new LineSet(key, src, mine)) : null;
-    if (set && !data.rest) { shareSet(set); } // (lines in two parts: once complete)
+    var layers = [], fast = src.canvas, mine = [], set = null;
+    if (fast) {
+      set = src.set = points ? new PointSet(key, src, mine, points) : new LineSet(key, src, mine);
+      if (!points && !data.rest) { shareSet(set); } // (lines in two parts: once complete)
+    }
     data.rows.forEach(function (row, i) {
       var d = {};
       data.columns.forEach(function (c, j) { d[c] = row[j]; });
@@ -101,26 +100,22 @@
         visible: true, src: src, row: i, seq: seq, canvas: src.canvas };
       Object.defineProperty(entry.feature, "geometry", { get: function () { return geometryOf(entry); } });
       var layer;
+      if (points) { entry.latlng = [points[2 * i + 1], points[2 * i]]; }
       if (fast) {
-        entry.layer = new LineFeature(set, entry);
+        entry.layer = points ? new PointFeature(set, entry) : new LineFeature(set, entry);
         ccamap.entries.push(entry);
         mine.push(entry);
         return;
       }
       if (points) {
-        entry.latlng = [points[2 * i + 1], points[2 * i]];
-        layer = L.circleMarker(entry.latlng, options[data.style[i]]);
+        layer = L.circleMarker(entry.latlng, data.styles[data.style[i]]);
       } else {
         entry.band = storedBand(entry, band);
-        layer = L.polyline(lineLatLngs(entry, entry.band), options[data.style[i]]);
+        layer = L.polyline(lineLatLngs(entry, entry.band), data.styles[data.style[i]]);
       }
       entry.layer = layer;
       ccamap.entries.push(entry);
       layers.push(layer);
-      // a canvas layer's markers share their group's tooltip and click (below): no element,
-      // and a listener and a tooltip less for each of thousands
-      layer._ccamapEntry = entry;
-      if (src.canvas) { return; }
       layer.bindTooltip(function () { return el("span", null, displayName(p)); }, { sticky: true });
       layer.on("click", function (ev) {
         if (ev && ev.originalEvent) { ev.originalEvent._ccamapHandled = true; }
@@ -135,17 +130,6 @@
     if (!group) { group = fast ? new LineGroup(set) : L.featureGroup(layers); }
     else if (fast) { group.attach(set); }
     else { layers.forEach(function (l) { group.addLayer(l); }); }
-    if (src.canvas && !fast) {
-      group.bindTooltip(function (layer) {
-        return el("span", null, displayName(layer._ccamapEntry.feature.properties));
-      }, { sticky: true });
-      group.on("click", function (ev) {
-        var entry = ev.layer && ev.layer._ccamapEntry;
-        if (!entry) { return; }
-        if (ev.originalEvent) { ev.originalEvent._ccamapHandled = true; }
-        ccamap.openCard(entry, null);
-      });
-    }
     ccamap.entries.forEach(function (e) { if (e.key === key) { e.group = group; } });
     ccamap.groups[key] = group;
     ccamap.map = map;
