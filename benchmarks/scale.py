@@ -30,6 +30,7 @@ Usage: python benchmarks/scale.py [--sizes 1000 10000] [--large] [--decimals 5] 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib
 import json
@@ -165,7 +166,9 @@ def _timed(code: str, args: list[str]) -> dict[str, float]:
                               stderr=subprocess.DEVNULL)
         wall = time.perf_counter() - start
         figures = json.loads(Path(usage.name).read_text() or "{}")
-    return {"wall_s": wall, **figures, "exit": proc.returncode}
+    # a process killed (out of memory) reports no usage
+    return {"wall_s": wall, "cpu_s": float("nan"), "peak_rss_gb": float("nan"), **figures,
+            "exit": proc.returncode}
 
 
 def run(args: list[str]) -> dict[str, float]:
@@ -208,17 +211,41 @@ def lod_errors(root: Path) -> dict[str, Any] | None:
     return out
 
 
-def in_browser(browser: Any, url: str, total: int, *, ccamap_page: bool) -> dict[str, float]:
-    """Time to every feature drawn, one zoom step, and (ccamap) a card after a click."""
+def _failed(reason: str) -> dict[str, Any]:
+    nan = float("nan")
+    return {"drawn_ms": nan, "picture_ms": nan, "zoom_ms": nan, "card_ms": nan, "error": reason}
+
+
+def in_browser(browser: Any, url: str, total: int, *, ccamap_page: bool) -> dict[str, Any]:
+    """Time to every feature drawn, one zoom step, and (ccamap) a card after a click.
+
+    A page the browser cannot draw (an error in the page, a crash, or nothing drawn within ten
+    minutes: a page too large for it) gives NaN figures and the reason, under ``error``.
+    """
     page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        return _in_page(page, url, total, ccamap_page=ccamap_page)
+    except Exception as exc:  # any failure of the page is a result to report
+        return _failed(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    finally:
+        with contextlib.suppress(Exception):  # a crashed page may not close
+            page.close()
+
+
+def _in_page(page: Any, url: str, total: int, *, ccamap_page: bool) -> dict[str, Any]:
     page.route("**/*", serve_from_packages)
+    page.add_init_script("window.addEventListener('error', (e) => {"
+                         " window.__benchError = String(e.message || e); });")
     page.goto(url, timeout=600_000)
     page.wait_for_function(
-        """(n) => (window.ccamap ? window.ccamap.ready : true) && (
+        """(n) => window.__benchError || (window.ccamap ? window.ccamap.ready : true) && (
             document.querySelector('.leaflet-overlay-pane canvas') !== null
             || document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive,'
                                          + ' .leaflet-marker-pane > *').length >= n)""",
         arg=total, polling="raf", timeout=600_000)
+    error = page.evaluate("() => window.__benchError || null")
+    if error:
+        return _failed(f"error in the page: {error}")
     drawn = page.evaluate("() => performance.now()")
     # ccamap: when its lines were first on screen as detailed as they stay at the opening zoom
     # (a large layer's first part; filters, search and cards come with `drawn`)
@@ -243,7 +270,6 @@ def in_browser(browser: Any, url: str, total: int, *, ccamap_page: bool) -> dict
                 ? done(performance.now() - t0) : requestAnimationFrame(check);
             check();
         })""")
-    page.close()
     return {"drawn_ms": drawn, "picture_ms": picture, "zoom_ms": zoom, "card_ms": card}
 
 
@@ -271,14 +297,24 @@ def measure(n: int, tmp: Path, browser: Any, decimals: int = 5) -> dict[str, Any
     explore, explore_points = tmp / f"explore-{n}.html", tmp / f"explore-points-{n}.html"
     result["explore_build"] = explore_build(root, explore)
     result["explore_points_build"] = explore_build(root, explore_points, "power_plants")
-    result["explore_page_bytes"] = explore.stat().st_size
-    result["explore_points_page_bytes"] = explore_points.stat().st_size
+    result["explore_page_bytes"] = _size(explore)
+    result["explore_points_page_bytes"] = _size(explore_points)
     result["ccamap_browser"] = in_browser(browser, page.as_uri(), n, ccamap_page=True)
-    result["explore_browser"] = in_browser(browser, explore.as_uri(), n, ccamap_page=False)
+    result["explore_browser"] = _explore_in(browser, explore, n, result["explore_build"])
     result["ccamap_points_browser"] = in_browser(browser, points.as_uri(), n, ccamap_page=True)
-    result["explore_points_browser"] = in_browser(browser, explore_points.as_uri(), n,
-                                                  ccamap_page=False)
+    result["explore_points_browser"] = _explore_in(browser, explore_points, n,
+                                                   result["explore_points_build"])
     return result
+
+
+def _size(path: Path) -> float:
+    return path.stat().st_size if path.exists() else float("nan")
+
+
+def _explore_in(browser: Any, page: Path, n: int, build: dict[str, float]) -> dict[str, Any]:
+    if not page.exists():  # explore's build failed (out of memory, at 100k)
+        return _failed(f"no page: geopandas.explore exited {build['exit']}")
+    return in_browser(browser, page.as_uri(), n, ccamap_page=False)
 
 
 def report(r: dict[str, Any]) -> None:
@@ -309,6 +345,10 @@ def report(r: dict[str, Any]) -> None:
     print(f"  zoom              ccamap {cb['zoom_ms']:8.0f} ms   explore {eb['zoom_ms']:8.0f} ms"
           f"   (points: ccamap {cp['zoom_ms']:.0f} ms, explore {epb['zoom_ms']:.0f} ms)")
     print(f"  card after click  ccamap {cb['card_ms']:8.0f} ms   (points {cp['card_ms']:.0f} ms)")
+    for name, got in (("ccamap railways", cb), ("explore railways", eb), ("ccamap points", cp),
+                      ("explore points", epb)):
+        if "error" in got:
+            print(f"  {name} page not drawn: {got['error']}")
     if r["lod"] is None:
         print("  LOD error         n/a (no ccamap.render.lod_bands)")
     else:

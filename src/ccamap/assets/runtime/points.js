@@ -38,7 +38,7 @@
    * path (100,000 circles: about 0.4 s against 1.1 s one by one, 1.6 s as one path). A copy
    * lands on whole device pixels, so a point is drawn up to half a pixel from where a path
    * would be; it is hit-tested where it is. */
-  var ATLAS = 2048;
+  var ATLAS = 1024; // a page of the atlas: 4 MB
   function Sprites(m) { this.m = m; this.pages = []; this.of = {}; this.x = 0; this.y = 0; this.row = 0; }
   // Style sn's sprite: {page, x, y, size, h (its centre's offset)}, or null if it would not fit.
   Sprites.prototype.get = function (sn, st) {
