@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from ccamap.layers import LAYERS
-from ccamap.pipeline import build, load, render_maps
+from ccamap.pipeline import build, load, load_outlines, render_maps
 from ccamap.render import (
     card_html,
     escape,
@@ -107,6 +107,18 @@ def test_maps_have_layer_control_legend_and_are_deterministic(geodata):
     assert 'class="ccamap-legend"' in index
     assert index.count("ccamap.addLayer(") == len(LAYERS)
     assert not re.search(r"_[0-9a-f]{32}\b", index), "random folium ids leaked"
+
+
+def test_the_view_is_set_before_the_basemap_is_drawn():
+    # fitting the view after the outlines were added would project them twice (Leaflet resets
+    # every layer on a new view); the bundled data, with its basemap
+    pages = render_maps(load(), outlines=load_outlines())
+    for name, html in pages.items():
+        if name == "table.html":
+            continue
+        fit = re.search(r"map_\w+\.fitBounds\(", html)
+        outlines = re.search(r"= ccamap\.addOutlines\(map_\w+", html)
+        assert fit and outlines and fit.start() < outlines.start(), name
 
 
 def test_lines_show_their_route_accuracy_and_carry_the_halo_width(geodata):

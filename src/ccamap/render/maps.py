@@ -245,6 +245,11 @@ def render_map(
     root.header.add_child(_Raw(f"<style>{asset('ccamap.css')}</style>"), name="ccamap_css")
     root.header.add_child(_Raw(f"<script>{runtime()}</script>"), name="ccamap_js")
     root.html.add_child(_Raw(chrome_html(title, sources, site=site)), name="ccamap_chrome")
+    bounds = _total_bounds(layers)
+    if bounds is not None:  # the view first, so the basemap is not projected twice
+        fit = _FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+        fit.options["animate"] = False  # done before a link's view or card is restored
+        m.add_child(fit)
     if outlines is not None:
         _Outlines(prepared_basemap or prepare_basemap(outlines, basemap)).add_to(m)
     _TileLayer(_OSM_TILES, name="OpenStreetMap (online)", control=True,
@@ -252,7 +257,6 @@ def render_map(
     _TileLayer(_CARTO_TILES, attr="&copy; OpenStreetMap contributors &copy; CARTO",
                name="CARTO Light (online)", control=True, show=False, subdomains="abcd",
                ).add_to(m)
-    bounds: list[float] | None = None
     countries = None
     cited: set[str] = set()
     helper = False
@@ -270,21 +274,22 @@ def render_map(
             tail.append(f'<script type="application/x-ccamap-rest" id="ccamap-rest-{escape(name)}">'
                         f"{ready.rest}</script>\n<script>ccamap.addRest({json.dumps(name)});</script>")
         _DataLayer(name, layer.title, ready.json_text).add_to(m)
-        if len(gdf):
-            b = [float(v) for v in gdf.total_bounds]
-            bounds = b if bounds is None else [min(bounds[0], b[0]), min(bounds[1], b[1]),
-                                               max(bounds[2], b[2]), max(bounds[3], b[3])]
     if helper:  # its worker starts while the page's data loads (it waits on this thread)
         root.header.add_child(_Raw("<script>ccamap.startHelper();</script>"), name="ccamap_helper")
     root.html.add_child(_Raw(legend_html(layers)), name="ccamap_legend")
     _LayerControl(collapsed=True).add_to(m)
-    if bounds is not None:
-        fit = _FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-        fit.options["animate"] = False  # done before a link's view or card is restored
-        m.add_child(fit)
     _Runtime(runtime_config(layers, sources, cited)).add_to(m)
     root.ccamap_tail = "\n".join(tail)  # type: ignore[attr-defined]
     return m
+
+
+def _total_bounds(layers: dict[str, gpd.GeoDataFrame]) -> list[float] | None:
+    """Return ``[minx, miny, maxx, maxy]`` of every feature of the layers, or None if none."""
+    boxes = [[float(v) for v in gdf.total_bounds] for gdf in layers.values() if len(gdf)]
+    if not boxes:
+        return None
+    return [min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes)]
 
 
 def outlines_for_display(boundaries: gpd.GeoDataFrame, tolerance: float = 0.05) -> dict[str, Any]:
