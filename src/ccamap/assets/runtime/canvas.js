@@ -137,7 +137,6 @@
       if (!this._map || !c) { return; }
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, c.width, c.height);
-      ctx.setTransform(m, 0, 0, m, -m * b.min.x, -m * b.min.y);
       var frame = { v: this._view(), m: m, min: b.min, clip: [b.min.x, b.min.y, b.max.x, b.max.y] };
       var drawn = 0;
       this.sets.forEach(function (set) {
@@ -264,7 +263,6 @@
 
     // The message that asks the helper for rows [split, height) of a frame.
     _jobMessage: function (frame, split, c) {
-      var self = this;
       var top = frame.min.y + split / frame.m;
       return { job: frame.job, width: c.width, height: c.height - split, ratio: frame.m,
         left: frame.min.x, top: top, k: frame.v.k, ox: frame.v.ox, oy: frame.v.oy, clip: frame.clip,
@@ -302,11 +300,11 @@
     hit: function (ev) {
       if (!this._map || !this._bounds) { return null; }
       var v = this._view(), p = this._map.latLngToLayerPoint(ev.latlng), best = null, dist = Infinity;
-      var s, set, got;
+      var s, set, point;
       for (s = this.sets.length - 1; s >= 0; s -= 1) {
         set = this.sets[s];
-        got = set.points && set.shown ? set.hit(v, p, this.options.tolerance) : null;
-        if (got) { return got[0]; }
+        point = set.points && set.shown ? set.hit(v, p, this.options.tolerance) : null;
+        if (point) { return point; }
       }
       for (s = this.sets.length - 1; s >= 0; s -= 1) {
         set = this.sets[s];
@@ -403,9 +401,10 @@
     for (var j = 0; j < xy.length; j += 2) { b.extend([xy[j + 1], xy[j]]); }
     return b;
   };
+  // As a path's (points share it): a style other than the feature's own is drawn over it.
   LineFeature.prototype.setStyle = function (style) {
     this.over = style === this.entry.feature.properties._style ? null : style;
-    if (ccamap.lineCanvas) { ccamap.lineCanvas.redraw(); }
+    if (ccamap.lineCanvas) { ccamap.lineCanvas.redrawSet(this.set); }
     return this;
   };
 

@@ -458,8 +458,8 @@
     });
   };
 
-  // Call done once every line of the large layers is on the canvas (a helper may still be
-  // drawing part of it).
+  // Call done once every line and point of the large layers is on its canvas (a helper may
+  // still be drawing part of the lines).
   ccamap.whenDrawn = function (done) {
     if (ccamap.lineCanvas) { ccamap.lineCanvas.whenDrawn(done); } else { done(); }
   };

@@ -91,17 +91,16 @@
     }
     ctx.setTransform(m, 0, 0, m, -m * min.x, -m * min.y);
     for (var j = 0; j < over.length; j += 1) {
-      var k = over[j], o = this.entries[k].layer.over;
+      var k = over[j], own = Object.assign({}, styles[style[k]], this.entries[k].layer.over);
       ctx.beginPath();
-      ctx.arc(xy[2 * k] * v.k - v.ox, xy[2 * k + 1] * v.k - v.oy, radiusOf(Object.assign({}, styles[style[k]], o)),
-        0, 2 * Math.PI);
-      fillStroke(ctx, Object.assign({}, styles[style[k]], o));
+      ctx.arc(xy[2 * k] * v.k - v.ox, xy[2 * k + 1] * v.k - v.oy, radiusOf(own), 0, 2 * Math.PI);
+      fillStroke(ctx, own);
     }
     return shown.length + over.length;
   };
 
-  // The visible point nearest layer point p whose circle (with half its stroke and tol pixels)
-  // reaches it, as [entry, distance], or null.
+  // The entry of the visible point nearest layer point p whose circle (with half its stroke and
+  // tol pixels) reaches it, or null.
   PointSet.prototype.hit = function (v, p, tol) {
     var xy = this.xy, style = this.src.data.style, styles = this.src.data.styles, best = null;
     var dist = Infinity;
@@ -117,7 +116,7 @@
         best = e;
       }
     }
-    return best && [best, dist];
+    return best;
   };
 
   // A feature of a large point layer's stand-in for its circle marker.
@@ -136,9 +135,5 @@
   PointFeature.prototype.getRadius = function () {
     return radiusOf(this.entry.feature.properties._style);
   };
-  PointFeature.prototype.setStyle = function (style) {
-    this.over = style === this.entry.feature.properties._style ? null : style;
-    if (ccamap.lineCanvas) { ccamap.lineCanvas.redrawPoints(); }
-    return this;
-  };
+  PointFeature.prototype.setStyle = LineFeature.prototype.setStyle;
 
