@@ -210,3 +210,25 @@ def test_notes_are_counted_after_ten_per_code_and_listed_with_verbose(geodata):
     as_json = runner.invoke(app, ["validate", "--geodata", str(geodata), "--format", "json"])
     codes = [p["code"] for p in json.loads(as_json.output)["problems"]]
     assert codes.count("self-crossing") == 13
+
+
+def test_main_freezes_the_collector_once_the_command_is_done(monkeypatch):
+    # the last collection at exit would walk every object still alive: frozen out of its reach
+    import gc
+
+    from ccamap import cli
+
+    seen = []
+
+    def command():
+        seen.append(gc.get_freeze_count())
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli, "app", command)
+    try:
+        with pytest.raises(SystemExit):
+            cli.main()
+        assert seen  # the command ran first
+        assert gc.get_freeze_count() > seen[0]
+    finally:
+        gc.unfreeze()

@@ -137,3 +137,35 @@ def test_outlines_are_read_once_per_version(tmp_path):
     doc["features"][0]["properties"]["iso3"] = "BBB"
     path.write_text(json.dumps(doc) + " ", encoding="utf-8")
     assert list(spatial.load_boundaries(path).countries) == ["BBB"]
+
+
+def test_outlines_read_from_two_threads_at_once_are_parsed_once(tmp_path, monkeypatch):
+    # a build reads the outlines for its basemap in a thread while validation reads them too
+    import threading
+    import time
+
+    from ccamap import boundaries
+
+    path = tmp_path / "b.geojson"
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"iso3": "AAA"},
+         "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}]}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    reads = []
+    real = boundaries.read_feature_collection
+
+    def slow_read(file):
+        reads.append(file)
+        time.sleep(0.2)  # the other thread asks meanwhile
+        return real(file)
+
+    monkeypatch.setattr(boundaries, "read_feature_collection", slow_read)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(boundaries.load_boundaries(path)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(reads) == 1
+    assert got[0] is got[1]

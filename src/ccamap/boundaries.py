@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,14 @@ def load_boundaries(path: Path) -> Boundaries:
         If the file is not a readable FeatureCollection of polygons with ``iso3`` codes.
     """
     stat = path.stat()
-    return _load_boundaries(str(path), stat.st_mtime_ns, stat.st_size)
+    # one reader at a time: a build reads the outlines for its basemap in a thread while the
+    # layers are validated, and the second caller waits for the first's parse instead of
+    # repeating it
+    with _LOADING:
+        return _load_boundaries(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+_LOADING = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4)

@@ -12,6 +12,7 @@ every error message passes :func:`ccamap.safety.redact` (no password is ever pri
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -409,5 +410,15 @@ def layers(geodata: GeodataOpt = settings.GEODATA_DIR) -> None:
 
 
 def main() -> None:
-    """Run the CLI (the ``ccamap`` console script)."""
-    app()
+    """Run the CLI (the ``ccamap`` console script), then let the process end quickly.
+
+    The interpreter's last garbage collection at exit walks every object still alive: the
+    loaded libraries' and the build's, about 0.17 s of a 1.2 s build of the bundled data. Once
+    the command is done (every output written and closed, every message printed) there is
+    nothing left for it to free, so the objects are frozen out of its reach
+    (:func:`gc.freeze`); exit handlers and the streams' flushing still run.
+    """
+    try:
+        app()
+    finally:
+        gc.freeze()

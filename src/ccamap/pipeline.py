@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -262,18 +263,29 @@ def build(
         return _build(geodata, out, layers, strict=strict, cdn=cdn, progress=progress)
 
 
+def _basemap(geodata: str | Path | None
+             ) -> tuple[dict[str, Any] | None, dict[str, Any], PreparedBasemap | None]:
+    """Return the outlines, the rest of the basemap, and both prepared once for every page."""
+    root = Path(geodata) if geodata is not None else settings.GEODATA_DIR
+    outlines = load_outlines(geodata)
+    basemap: dict[str, Any] = {"water": load_water(root)}
+    return outlines, basemap, prepare_basemap(outlines, basemap) if outlines is not None else None
+
+
 def _build(geodata: str | Path | None, out: Path, layers: list[str] | None, *, strict: bool,
            cdn: bool, progress: Progress | None) -> BuildResult:
     only = _names(layers) if layers else None
     _tell(progress, "validate", 0, 1)
-    data = load(geodata, None, strict=strict)
-    _tell(progress, "validate", 1, 1)
-    root = Path(geodata) if geodata is not None else settings.GEODATA_DIR
+    # The basemap (outlines simplified, country labels placed, everything serialised) is made
+    # while the layers are validated: its geometry work runs in GEOS, which lets go of the GIL,
+    # on the second core. A failed validation waits for it, then raises; the outlines' own
+    # errors are the validation's to report.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccamap-basemap") as pool:
+        basemap_job = pool.submit(_basemap, geodata)
+        data = load(geodata, None, strict=strict)
+        _tell(progress, "validate", 1, 1)
+        outlines, basemap, ready_basemap = basemap_job.result()
     names = [n for n in data.layers if only is None or n in only]
-    outlines = load_outlines(geodata)
-    basemap: dict[str, Any] = {"water": load_water(root)}
-    # the same on every page: computed and serialised once
-    ready_basemap = prepare_basemap(outlines, basemap) if outlines is not None else None
     prepared: dict[str, PreparedLayer] = {}
     pages, exports = len(names) + 2, len(names)
     counts = {"render": 0, "export": 0, "write": 0}
