@@ -421,6 +421,68 @@ def test_large_point_layers_draw_over_the_lines_and_are_hit_first(browser, geoda
         page.close()
 
 
+#: The width in canvas pixels of what is drawn across the column of (lat, lon): the pixels
+#: within 10 px of it, above or below, more than a quarter opaque.
+_DRAWN_WIDTH = """([lat, lon]) => {
+    const c = ccamap.lineCanvas, m = window.devicePixelRatio || 1;
+    const p = ccamap.map.latLngToLayerPoint([lat, lon]);
+    const x = Math.round(m * (p.x - c._bounds.min.x)), y = Math.round(m * (p.y - c._bounds.min.y));
+    const d = c._container.getContext('2d').getImageData(x, y - 10, 1, 21).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) { if (d[i] > 64) { n += 1; } }
+    return n / m;
+}"""
+
+#: Change the view (a JS statement on map), then wait for the canvas to be drawn.
+_VIEW = """(change) => new Promise((done) => {
+    const map = ccamap.map;
+    map.once('moveend', () => requestAnimationFrame(() => ccamap.whenDrawn(done)));
+    new Function('map', change)(map);
+})"""
+
+
+def test_dense_views_draw_thin_lines_decided_per_zoom_not_per_move(browser, geodata, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setattr(pagedata, "CANVAS_MIN_FEATURES", 1)
+    geoms = {"rail-flat": {"type": "LineString", "coordinates": [[78.0, 43.5], [80.0, 43.5]]},
+             "rail-other": LINE}
+    write_layer(geodata, "railways", [feature(i, g) for i, g in geoms.items()],
+                [record("railways", "rail-flat"),
+                 record("railways", "rail-other", status="construction")])
+    build(geodata, tmp_path / "maps")
+    page = Page(browser, (tmp_path / "maps" / "railways.html").as_uri())
+    canvas = "ccamap.lineCanvas"
+    try:
+        page.js(_VIEW, "map.setView([43.5, 79.0], 8, {animate: false});")
+        # a few vertices in view: lines at their width (4 px)
+        assert page.js(f"() => {canvas}.thin") is False
+        assert page.js(_DRAWN_WIDTH, [43.5, 79.0]) in (4, 5)  # 5: a row each side in part
+        # more vertices in view than the threshold: decided again at the next zoom, thin
+        page.js(f"() => {{ {canvas}.options.thin = 1; }}")
+        page.js(_VIEW, "map.panBy([40, 0], {animate: false});")
+        assert page.js(f"() => {canvas}.thin") is False  # not as the map moves
+        page.js(_VIEW, "map.setZoom(9, {animate: false});")
+        assert page.js(f"() => {canvas}.thin") is True
+        assert page.js(_DRAWN_WIDTH, [43.5, 79.0]) <= 2  # 1 px, its neighbour antialiased
+        # a highlighted line keeps its width over the thin ones
+        page.js("""() => ccamap.entries.find((e) => e.feature.properties.id === 'rail-flat')
+            .layer.setStyle({color: '#ff0000'})""")
+        page.js(_VIEW, "map.panBy([-40, 0], {animate: false});")
+        assert page.js(f"() => {canvas}.thin") is True
+        assert page.js(_DRAWN_WIDTH, [43.5, 79.0]) in (4, 5)
+        page.js("""() => { const e = ccamap.entries.find(
+            (e) => e.feature.properties.id === 'rail-flat');
+            e.layer.setStyle(e.feature.properties._style); }""")
+        # a filter (hiding rail-other) decides again: with the threshold back up, wide
+        page.js(f"() => {{ {canvas}.options.thin = 250000; }}")
+        page.js("() => ccamap.setFilter('statuses', ['operating'])")
+        page.page.wait_for_function(f"() => !{canvas}.thin && !{canvas}._pending")
+        assert page.js(_DRAWN_WIDTH, [43.5, 79.0]) in (4, 5)
+        assert [e for e in page.errors if "Failed to load resource" not in e] == []
+    finally:
+        page.close()
+
+
 def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, tmp_path,
                                                              monkeypatch):
     monkeypatch.setattr(pagedata, "CANVAS_MIN_FEATURES", 1)
@@ -449,6 +511,16 @@ def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, t
                                           return e.layer.getLatLngs().length; });
         }""")
         assert 2 <= counts[0] < counts[1] < counts[2] == 300
+        # the vertices a band keeps, as the canvas counts them for a frame: those of its level
+        # or less, every vertex at -1
+        kept = page.js("""() => {
+            const e = ccamap.entries.find((x) => x.feature.properties.id === 'rail-three');
+            const set = e.layer.set, lv = set.shapeOf(e.row).levels;
+            return [-1, 0, 1, 2, 3].map((b) => [set.vertices(e.row, b),
+                b < 0 ? lv.length : lv.filter((l) => l <= b).length]);
+        }""")
+        assert [a for a, _ in kept] == [b for _, b in kept] and kept[0][0] == 300
+        assert kept[1][0] < 300
         # waypoint names travel as one text a line, and come back as the list
         names = {f["properties"]["id"]: f["properties"]["waypoints"] for f in doc["features"]}
         assert names["rail-three"] == [f"P{i}" for i in range(300)]

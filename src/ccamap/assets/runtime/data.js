@@ -289,6 +289,26 @@
     return { xy: xy, parts: s.parts[i] || [0], levels: s.levels.subarray(from, to) };
   };
 
+  // How many vertices feature i has at a band (-1: every vertex).
+  LineSet.prototype.vertices = function (i, band) {
+    var s = this.shape;
+    if (band < 0 || !s.levels) { return s.start[i + 1] - s.start[i]; }
+    if (!s.counts) { s.counts = countLevels(s); }
+    return s.counts[8 * i + Math.min(band, 7)];
+  };
+
+  // Per feature, how many of its vertices each band (0-7) keeps: one pass over the levels,
+  // made the first time a frame asks.
+  function countLevels(s) {
+    var n = s.start.length - 1, c = new Uint32Array(8 * n), lv = s.levels;
+    for (var i = 0; i < n; i += 1) {
+      var at = 8 * i;
+      for (var v = s.start[i]; v < s.start[i + 1]; v += 1) { c[at + (lv[v] & 7)] += 1; }
+      for (var b = 1; b < 8; b += 1) { c[at + b] += c[at + b - 1]; }
+    }
+    return c;
+  }
+
   // Add feature i's path at a band (-1: every vertex) to ctx, in layer pixels, leaving out the
   // segments wholly beyond one side of clip ([x0, y0, x1, y1]).
   LineSet.prototype.trace = function (ctx, i, band, k, ox, oy, clip) {
