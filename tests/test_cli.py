@@ -19,7 +19,11 @@ COMMANDS = ["build", "validate", "export", "layers", "import"]
 def test_every_command_has_help(command, flag):
     result = runner.invoke(app, [command, flag])
     assert result.exit_code == 0
-    assert "Example:" in result.output
+    assert "Example:" in result.output or "Examples:" in result.output
+    # each example on its own line, as written: an example is a command line, not prose
+    examples = result.output.split("Example")[1].split("\n\n")[0].splitlines()[1:]
+    assert examples and all(line.startswith("    ccamap ") or line.startswith("      ")
+                            for line in examples), examples
 
 
 def test_top_level_help():

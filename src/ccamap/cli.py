@@ -191,14 +191,14 @@ def build(
 ) -> None:
     """Validate, join, then regenerate the maps and GeoJSON exports.
 
-    Example: ccamap build            (all layers: maps/index.html, maps/LAYER.html,
-                                      maps/table.html, maps/export/; no network needed)
-
-             ccamap build --cdn      (the same, linking Leaflet's CDN: smaller pages)
-
-             ccamap build railways   (the railways map and export, and the overview and
-                                      table with every layer)
-    """
+    \b
+    Examples:
+      ccamap build            all layers: maps/index.html, maps/LAYER.html,
+                              maps/table.html, maps/export/ (no network needed)
+      ccamap build --cdn      the same, linking Leaflet's CDN: smaller pages
+      ccamap build railways   the railways map and export, and the overview and
+                              table with every layer
+    """  # noqa: D301 (\b: Click keeps the block as written)
     names = _check_layers(layers)
     if offline and cdn:
         _fail(UsageError("expected --offline or --cdn, found both"))
@@ -240,10 +240,11 @@ def validate(
     Notes (accepted oddities) are printed up to 10 per code, then counted; --verbose prints
     them all, and --format json always holds every problem.
 
-    Example: ccamap validate --format json > report.json
-
-             ccamap validate --fix   (the only command that changes geodata/)
-    """
+    \b
+    Examples:
+      ccamap validate --format json > report.json
+      ccamap validate --fix   (the only command that changes geodata/)
+    """  # noqa: D301 (\b: Click keeps the block as written)
     try:
         if fix:
             fixed = fix_geodata(geodata)
@@ -292,10 +293,11 @@ def export(
 ) -> None:
     """Export layers for GIS tools, or into PostGIS with --to.
 
-    Example: ccamap export --format gpkg --out /tmp/ccamap
-
-             ccamap export --to postgresql://me@localhost:5432/gis --schema ccamap
-    """
+    \b
+    Examples:
+      ccamap export --format gpkg --out /tmp/ccamap
+      ccamap export --to postgresql://me@localhost:5432/gis --schema ccamap
+    """  # noqa: D301 (\b: Click keeps the block as written)
     from ccamap.pipeline import export as export_layers
     from ccamap.pipeline import export_postgis
 
@@ -350,9 +352,11 @@ def import_(
 ) -> None:
     """Replace one feature's geometry with better geometry from a file, keeping a backup.
 
-    Example: ccamap import pipelines pipe-cac-line-a route.gpkg --where "name = 'Line A'"
-             --source osm-2026 --route-error-km 1
-    """
+    \b
+    Example:
+      ccamap import pipelines pipe-cac-line-a route.gpkg --where "name = 'Line A'" \\
+          --source osm-2026 --route-error-km 1
+    """  # noqa: D301 (\b: Click keeps the block as written)
     from ccamap.importer import import_geometry
 
     _check_layers([layer])
@@ -384,8 +388,10 @@ def import_(
 def layers(geodata: GeodataOpt = settings.GEODATA_DIR) -> None:
     """List each layer with its feature count, its statuses and its file.
 
-    Example: ccamap layers
-    """
+    \b
+    Example:
+      ccamap layers
+    """  # noqa: D301 (\b: Click keeps the block as written)
     try:
         report, inputs, _ = validate_data(geodata)
     except CcamapError as exc:
