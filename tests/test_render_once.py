@@ -98,3 +98,24 @@ def test_citations_read_in_one_pass_are_those_of_each_row(bundled):
     assert cite(ids) == expected
     repeated = pd.concat([sources.iloc[:2], sources.iloc[:1]])  # an id twice: looked up by row
     assert citation_lookup(repeated)([sources.index[1]]) == expected[1:2]
+
+
+def test_a_build_reads_the_sources_table_once_for_every_page_and_export(tmp_path, monkeypatch):
+    from ccamap import pipeline
+    from ccamap.render import pagedata
+
+    reads = []
+    real = pagedata._source_rows
+
+    def counted(sources):
+        reads.append(len(sources))
+        return real(sources)
+
+    monkeypatch.setattr(pagedata, "_source_rows", counted)
+    pipeline.build(REPO / "geodata", tmp_path / "maps")
+    assert len(reads) == 1
+    # outside a build each call reads the table as it is
+    sources = load(REPO / "geodata").sources
+    citation_lookup(sources)
+    citation_lookup(sources)
+    assert len(reads) == 3

@@ -24,6 +24,7 @@ from ccamap.claims import EXPORT_COLUMNS as CLAIM_COLUMNS
 from ccamap.claims import claims_of
 from ccamap.errors import ExportError, UsageError
 from ccamap.layers import LAYERS, Layer
+from ccamap.render.pagedata import source_rows
 
 __all__ = ["FORMATS", "LIST_SEPARATOR", "check_format", "claims_table", "export_frame",
            "export_paths", "list_columns", "plain_values", "round_geometries", "round_geometry"]
@@ -337,10 +338,10 @@ def citation_lookup(sources: pd.DataFrame) -> Callable[[Any], list[dict[str, str
     """
     cache: dict[Any, dict[str, str]] = {}
     fields = ("id", "title", "publisher", "date", "url")
-    # every source's row read in one pass (a Series per source costs ~50 µs); the rows of a
-    # table with a repeated id, which have no one row each, are looked up one by one
+    # every source's row read in one pass, once a build (``render.pagedata.source_rows``); the
+    # rows of a table with a repeated id, which have no one row each, are looked up one by one
     rows: dict[Any, dict[Any, Any]] | None = (
-        sources.loc[:, list(fields)].to_dict("index")
+        source_rows(sources)
         if sources.index.is_unique and set(fields) <= set(sources.columns) else None)
 
     def cite(sid: Any) -> dict[str, str]:

@@ -10,7 +10,7 @@ import pandas as pd
 from ccamap.layers import LAYERS, STATUS_STYLE, STATUSES
 from ccamap.render.cards import PRECISION_TEXT, country_names, country_names_i18n, safe_url
 from ccamap.render.elements import escape
-from ccamap.render.pagedata import attribute_records, first_year
+from ccamap.render.pagedata import attribute_records, first_year, source_rows
 from ccamap.style import HOLLOW, category_key, feature_style, point_radius
 
 __all__ = ["chrome_html", "legend_html", "runtime_config"]
@@ -96,8 +96,7 @@ def _sources_config(cited: set[str], sources: pd.DataFrame) -> dict[str, list[st
     """Return the cited sources by id: ``[title, publisher, date, url]`` (http(s) only)."""
     wanted = [sid for sid in sorted(cited) if sid in sources.index]
     fields = ("title", "publisher", "date", "url")
-    columns = [c for c in fields if c in sources.columns]
-    rows = sources.loc[wanted, columns].to_dict("index")  # one frame, not a Series per source
+    rows = source_rows(sources)  # read once a build
     out = {}
     for sid in wanted:
         src = rows[sid]

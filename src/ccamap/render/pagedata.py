@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import geopandas as gpd
 import numpy as np
@@ -30,7 +30,11 @@ from ccamap.render.packing import line_arrays
 from ccamap.style import feature_style
 
 __all__ = ["CANVAS_MIN_FEATURES", "CANVAS_MIN_VERTICES", "attribute_records", "cited_sources",
-           "first_year", "km_by_country", "layer_geojson", "shared_records"]
+           "first_year", "km_by_country", "layer_geojson", "shared_records", "shared_value",
+           "source_rows"]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=pd.DataFrame)
 
 #: A layer of at least this many features, or vertices, is drawn on a canvas, not as SVG.
 CANVAS_MIN_FEATURES = 1000
@@ -39,20 +43,20 @@ CANVAS_MIN_VERTICES = 50_000
 #: summarised for the card).
 _NOT_CARRIED = ("layer", "coordinate_sources")
 
-#: The records of :func:`attribute_records` inside :func:`shared_records`, by frame (kept with
-#: the frame, so that its id stays its own while the block runs).
-_SHARED: ContextVar[dict[int, tuple[gpd.GeoDataFrame, list[dict[str, Any]]]] | None] = (
+#: What :func:`shared_value` computed inside :func:`shared_records`, by kind and frame (kept
+#: with the frame, so that its id stays its own while the block runs).
+_SHARED: ContextVar[dict[tuple[str, int], tuple[pd.DataFrame, Any]] | None] = (
     ContextVar("ccamap_shared_records", default=None))
 
 
 @contextlib.contextmanager
 def shared_records() -> Iterator[None]:
-    """Inside the block, :func:`attribute_records` of a frame is computed once, then shared.
+    """Inside the block, what is read from a frame (:func:`shared_value`) is read once.
 
     A build reads each layer's attributes for several parts of several pages (the legend, the
-    runtime's settings, the table, the page data), and its frames do not change meanwhile.
-    Outside the block every call reads the frame as it is. Blocks nest: an inner one shares
-    the outer one's records.
+    runtime's settings, the table, the page data), and the sources table for every page and
+    export, and its frames do not change meanwhile. Outside the block every call reads the
+    frame as it is. Blocks nest: an inner one shares the outer one's values.
     """
     token = _SHARED.set({}) if _SHARED.get() is None else None
     try:
@@ -62,23 +66,45 @@ def shared_records() -> Iterator[None]:
             _SHARED.reset(token)
 
 
+def shared_value(kind: str, frame: F, read: Callable[[F], T]) -> T:
+    """Return ``read(frame)``, read once per frame and kind inside :func:`shared_records`.
+
+    Read-only: inside the block, every caller gets the same value.
+    """
+    shared = _SHARED.get()
+    if shared is None:
+        return read(frame)
+    hit = shared.get((kind, id(frame)))
+    if hit is None or hit[0] is not frame:
+        hit = shared[(kind, id(frame))] = (frame, read(frame))
+    value: T = hit[1]
+    return value
+
+
 def attribute_records(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """Return the attributes of ``gdf``, a dict per feature (every column but ``geometry``).
 
     Read-only: inside :func:`shared_records`, every caller gets the same records.
     """
-    shared = _SHARED.get()
-    if shared is None:
-        return _records(gdf)
-    hit = shared.get(id(gdf))
-    if hit is None or hit[0] is not gdf:
-        hit = shared[id(gdf)] = (gdf, _records(gdf))
-    return hit[1]
+    return shared_value("records", gdf, _records)
 
 
 def _records(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = gdf.drop(columns="geometry").to_dict("records")
     return records
+
+
+def source_rows(sources: pd.DataFrame) -> dict[Any, dict[str, Any]]:
+    """Return each source's row by id (``{column: value}``), read in one pass.
+
+    A Series per source costs ~50 µs; a build cites the same table for every page and export,
+    so inside :func:`shared_records` it is read once. The index must be unique.
+    """
+    return shared_value("source rows", sources, _source_rows)
+
+
+def _source_rows(sources: pd.DataFrame) -> dict[Any, dict[str, Any]]:
+    return cast(dict[Any, dict[str, Any]], sources.to_dict("index"))
 
 
 def first_year(record: dict[str, Any]) -> int | None:
