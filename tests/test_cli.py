@@ -236,3 +236,29 @@ def test_main_freezes_the_collector_once_the_command_is_done(monkeypatch):
         assert gc.get_freeze_count() > seen[0]
     finally:
         gc.unfreeze()
+
+
+def test_the_command_turns_the_collector_off_before_the_cli_is_imported():
+    import subprocess
+    import sys
+
+    # a fresh `ccamap --help`: the state of the collector when Typer is imported
+    probe = """
+import gc, sys
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name == "typer":
+            print("typer imported, collector on:", gc.isenabled())
+sys.meta_path.insert(0, Spy())
+import ccamap.__main__ as command
+sys.argv = ["ccamap", "--help"]
+command.main()
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "typer imported, collector on: False" in done.stdout
+    assert "Usage: ccamap" in done.stdout
+    # a library import leaves it on
+    library = subprocess.run([sys.executable, "-c", "import gc, ccamap.pipeline; "
+                              "print(gc.isenabled())"], capture_output=True, text=True, check=True)
+    assert library.stdout.split() == ["True"]

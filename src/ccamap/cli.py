@@ -416,7 +416,7 @@ def layers(geodata: GeodataOpt = settings.GEODATA_DIR) -> None:
 
 
 def main() -> None:
-    """Run the CLI (the ``ccamap`` console script), then let the process end quickly.
+    """Run the CLI, then let the process end quickly (the command: :func:`ccamap.__main__.main`).
 
     The interpreter's last garbage collection at exit walks every object still alive: the
     loaded libraries' and the build's, about 0.17 s of a 1.2 s build of the bundled data. Once
