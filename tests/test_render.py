@@ -444,11 +444,13 @@ _VIEW = """(change) => new Promise((done) => {
 def test_dense_views_draw_thin_lines_decided_per_zoom_not_per_move(browser, geodata, tmp_path,
                                                                    monkeypatch):
     monkeypatch.setattr(pagedata, "CANVAS_MIN_FEATURES", 1)
+    long = [[round(75.0 + 5.0 * k / 1999, 5), 43.56] for k in range(2000)]  # 15 px north at 8
     geoms = {"rail-flat": {"type": "LineString", "coordinates": [[78.0, 43.5], [80.0, 43.5]]},
-             "rail-other": LINE}
+             "rail-other": LINE, "rail-long": {"type": "LineString", "coordinates": long}}
     write_layer(geodata, "railways", [feature(i, g) for i, g in geoms.items()],
                 [record("railways", "rail-flat"),
-                 record("railways", "rail-other", status="construction")])
+                 record("railways", "rail-other", status="construction"),
+                 record("railways", "rail-long")])
     build(geodata, tmp_path / "maps")
     page = Page(browser, (tmp_path / "maps" / "railways.html").as_uri())
     canvas = "ccamap.lineCanvas"
@@ -478,6 +480,14 @@ def test_dense_views_draw_thin_lines_decided_per_zoom_not_per_move(browser, geod
         page.js("() => ccamap.setFilter('statuses', ['operating'])")
         page.page.wait_for_function(f"() => !{canvas}.thin && !{canvas}._pending")
         assert page.js(_DRAWN_WIDTH, [43.5, 79.0]) in (4, 5)
+        # a long line crossing the view counts by its share in view: at zoom 12, a tenth of
+        # rail-long's 2,000 vertices, under a threshold of 1,000
+        page.js(f"() => {{ {canvas}.options.thin = 1000; }}")
+        page.js(_VIEW, "map.setView([43.5, 79.0], 12, {animate: false});")
+        assert page.js(f"() => {canvas}.drawn") == 2  # rail-flat and rail-long
+        assert page.js(f"() => {canvas}.thin") is False
+        page.js(_VIEW, "map.setZoom(11, {animate: false});")  # a fifth, still under
+        assert page.js(f"() => {canvas}.thin") is False
         assert [e for e in page.errors if "Failed to load resource" not in e] == []
     finally:
         page.close()

@@ -3,8 +3,8 @@
     // dense lines, the segments drawn follow its area)
     // split: the vertices in view (at full detail) from which a helper draws part of the canvas;
     // helperWait: how long (ms) a frame waits for the helper's part before it is drawn alone
-    // thin: the vertices in view (at the zoom's level of detail) above which lines are drawn
-    // 1 px wide (see draw)
+    // thin: the vertices in view (at the zoom's level of detail; a line's counted by the share
+    // of its box in view) above which lines are drawn 1 px wide (see draw)
     options: { padding: 0.1, tolerance: 5, split: 150000, helperWait: 30000, thin: 250000 },
 
     initialize: function (options) {
@@ -185,7 +185,7 @@
           var n = start[i + 1] - start[i];
           weight.push((box[4 * i + 1] + box[4 * i + 3]) / 2, n);
           total += n;
-          drawnVertices += set.vertices(i, e.band);
+          drawnVertices += set.vertices(i, e.band) * shareInView(box, i, v);
         });
         Object.keys(byStyle).forEach(function (sn) {
           var list = byStyle[sn], rows = new Int32Array(list.length), bands = new Int8Array(list.length);
@@ -370,6 +370,15 @@
       if (this._map) { this._map.getContainer().style.cursor = ""; }
     }
   });
+
+  // The share of line i's box ([x0, y0, x1, y1] at 4 i) inside the view: about the share of
+  // its vertices there (a long line crossing the view has most of them beyond it).
+  function shareInView(box, i, v) {
+    var w = box[4 * i + 2] - box[4 * i], h = box[4 * i + 3] - box[4 * i + 1];
+    var fx = w > 0 ? (Math.min(box[4 * i + 2], v.x1) - Math.max(box[4 * i], v.x0)) / w : 1;
+    var fy = h > 0 ? (Math.min(box[4 * i + 3], v.y1) - Math.max(box[4 * i + 1], v.y0)) / h : 1;
+    return Math.max(0, Math.min(1, fx)) * Math.max(0, Math.min(1, fy));
+  }
 
   // A style drawn 1 px wide (its colour, opacity and dashes kept).
   function thinStyle(style) {
