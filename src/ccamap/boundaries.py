@@ -182,7 +182,11 @@ def country_visits(line: BaseGeometry, bounds: Boundaries) -> list[Visit]:
     for index, part in enumerate(parts):
         pieces: list[Visit] = []
         for code in bounds.candidates(part):
-            for piece in _lines(shapely.intersection(part, bounds.countries[code])):
+            country = bounds.countries[code]  # prepared: the tests below are cheap
+            if not country.intersects(part):
+                continue
+            inside = part if country.covers(part) else shapely.intersection(part, country)
+            for piece in _lines(inside):
                 ends = [part.project(Point(c)) for c in (piece.coords[0], piece.coords[-1])]
                 pieces.append(Visit(code, index, min(ends), max(ends), _line_km(piece)))
         pieces.sort(key=lambda v: (v.start, v.end))
