@@ -466,6 +466,15 @@ def test_dense_views_draw_thin_lines_decided_per_zoom_not_per_move(browser, geod
         page.js(_VIEW, "map.setZoom(9, {animate: false});")
         assert page.js(f"() => {canvas}.thin") is True
         assert page.js(_DRAWN_WIDTH, [43.5, 79.0]) <= 2  # 1 px, its neighbour antialiased
+        # thin lines are drawn on the page alone: the helper is for wide ones
+        helped = """(thin) => { const c = ccamap.lineCanvas; c.options.split = 1;
+            c.options.thin = thin; c._thin = null; c.draw(); const pending = c._pending !== null;
+            c.options.split = 150000; return pending; }"""
+        assert page.js(helped, 1) is False
+        assert page.js(helped, 1e9) is True
+        page.js(f"() => {{ {canvas}.options.thin = 1; {canvas}._thin = null; }}")
+        page.page.wait_for_function(f"() => !{canvas}._pending")
+        page.js(_VIEW, "map.panBy([1, 0], {animate: false});")
         # a highlighted line keeps its width over the thin ones
         page.js("""() => ccamap.entries.find((e) => e.feature.properties.id === 'rail-flat')
             .layer.setStyle({color: '#ff0000'})""")

@@ -204,8 +204,9 @@
       }
       this.thin = this._thin;
       if (this._thin) { frame.draws.forEach(function (d) { d.style = thinStyle(d.style); }); }
-      // Many lines in view: a helper draws the lower part of the canvas meanwhile
-      var split = this._splitRow(frame, weight, total);
+      // Many lines in view: a helper draws the lower part of the canvas meanwhile (not thin
+      // lines: cheap to draw, they would wait for the copies to and from the helper)
+      var split = this._thin ? null : this._splitRow(frame, weight, total);
       if (split !== null) {
         frame.split = split;
         helper.worker.postMessage(this._jobMessage(frame, split, c));
