@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -456,11 +457,11 @@ def test_dense_views_draw_thin_lines_decided_per_zoom_not_per_move(browser, geod
     canvas = "ccamap.lineCanvas"
     try:
         page.js(_VIEW, "map.setView([43.5, 79.0], 8, {animate: false});")
-        # a few vertices in view: lines at their width (4 px)
+        # a few lines in view: at their width (4 px)
         assert page.js(f"() => {canvas}.thin") is False
         assert page.js(_DRAWN_WIDTH, [43.5, 79.0]) in (4, 5)  # 5: a row each side in part
-        # more vertices in view than the threshold: decided again at the next zoom, thin
-        page.js(f"() => {{ {canvas}.options.thin = 1; }}")
+        # more ink in view than the threshold: decided again at the next zoom, thin
+        page.js(f"() => {{ {canvas}.options.thin = 0; }}")
         page.js(_VIEW, "map.panBy([40, 0], {animate: false});")
         assert page.js(f"() => {canvas}.thin") is False  # not as the map moves
         page.js(_VIEW, "map.setZoom(9, {animate: false});")
@@ -470,9 +471,9 @@ def test_dense_views_draw_thin_lines_decided_per_zoom_not_per_move(browser, geod
         helped = """(thin) => { const c = ccamap.lineCanvas; c.options.split = 1;
             c.options.thin = thin; c._thin = null; c.draw(); const pending = c._pending !== null;
             c.options.split = 150000; return pending; }"""
-        assert page.js(helped, 1) is False
+        assert page.js(helped, 0) is False
         assert page.js(helped, 1e9) is True
-        page.js(f"() => {{ {canvas}.options.thin = 1; {canvas}._thin = null; }}")
+        page.js(f"() => {{ {canvas}.options.thin = 0; {canvas}._thin = null; }}")
         page.page.wait_for_function(f"() => !{canvas}._pending")
         page.js(_VIEW, "map.panBy([1, 0], {animate: false});")
         # a highlighted line keeps its width over the thin ones
@@ -485,18 +486,16 @@ def test_dense_views_draw_thin_lines_decided_per_zoom_not_per_move(browser, geod
             (e) => e.feature.properties.id === 'rail-flat');
             e.layer.setStyle(e.feature.properties._style); }""")
         # a filter (hiding rail-other) decides again: with the threshold back up, wide
-        page.js(f"() => {{ {canvas}.options.thin = 250000; }}")
+        page.js(f"() => {{ {canvas}.options.thin = 4; }}")
         page.js("() => ccamap.setFilter('statuses', ['operating'])")
         page.page.wait_for_function(f"() => !{canvas}.thin && !{canvas}._pending")
         assert page.js(_DRAWN_WIDTH, [43.5, 79.0]) in (4, 5)
-        # a long line crossing the view counts by its share in view: at zoom 12, a tenth of
-        # rail-long's 2,000 vertices, under a threshold of 1,000
-        page.js(f"() => {{ {canvas}.options.thin = 1000; }}")
+        # the ink: a line counts by the length of it in view. At zoom 12 rail-flat and the
+        # longer rail-long both cross the whole canvas (W px), 4 px wide: 2 x 4 W / (W x H)
         page.js(_VIEW, "map.setView([43.5, 79.0], 12, {animate: false});")
         assert page.js(f"() => {canvas}.drawn") == 2  # rail-flat and rail-long
-        assert page.js(f"() => {canvas}.thin") is False
-        page.js(_VIEW, "map.setZoom(11, {animate: false});")  # a fifth, still under
-        assert page.js(f"() => {canvas}.thin") is False
+        ink, height = page.js(f"() => [{canvas}.ink, {canvas}._bounds.getSize().y]")
+        assert ink == pytest.approx(8 / height, rel=1e-3)
         assert [e for e in page.errors if "Failed to load resource" not in e] == []
     finally:
         page.close()
@@ -530,16 +529,22 @@ def test_packed_lines_keep_their_exact_coordinates_and_parts(browser, geodata, t
                                           return e.layer.getLatLngs().length; });
         }""")
         assert 2 <= counts[0] < counts[1] < counts[2] == 300
-        # the vertices a band keeps, as the canvas counts them for a frame: those of its level
-        # or less, every vertex at -1
-        kept = page.js("""() => {
-            const e = ccamap.entries.find((x) => x.feature.properties.id === 'rail-three');
-            const set = e.layer.set, lv = set.shapeOf(e.row).levels;
-            return [-1, 0, 1, 2, 3].map((b) => [set.vertices(e.row, b),
-                b < 0 ? lv.length : lv.filter((l) => l <= b).length]);
-        }""")
-        assert [a for a, _ in kept] == [b for _, b in kept] and kept[0][0] == 300
-        assert kept[1][0] < 300
+        # each line's length in world pixels at zoom 0 (what the canvas weighs a view's ink
+        # by), its parts' gaps left out
+        def world(lon, lat):
+            y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+            return (lon + 180) / 360 * 256, (1 - y / math.pi) / 2 * 256
+
+        def length(parts):
+            return sum(math.dist(world(*a), world(*b)) for part in parts
+                       for a, b in itertools.pairwise(part))
+
+        got_lengths = page.js("""() => Object.fromEntries(ccamap.entries.map((e) =>
+            [e.feature.properties.id, e.layer.set.length(e.row)]))""")
+        expected = {"rail-one": length([LINE["coordinates"]]),
+                    "rail-two": length(geoms["rail-two"]["coordinates"]),
+                    "rail-three": length([walk.tolist()])}
+        assert got_lengths == pytest.approx(expected, rel=1e-6)
         # waypoint names travel as one text a line, and come back as the list
         names = {f["properties"]["id"]: f["properties"]["waypoints"] for f in doc["features"]}
         assert names["rail-three"] == [f"P{i}" for i in range(300)]

@@ -3,9 +3,9 @@
     // dense lines, the segments drawn follow its area)
     // split: the vertices in view (at full detail) from which a helper draws part of the canvas;
     // helperWait: how long (ms) a frame waits for the helper's part before it is drawn alone
-    // thin: the vertices in view (at the zoom's level of detail; a line's counted by the share
-    // of its box in view) above which lines are drawn 1 px wide (see draw)
-    options: { padding: 0.1, tolerance: 5, split: 150000, helperWait: 30000, thin: 250000 },
+    // thin: how many times over the lines in view, at their width, would cover the view before
+    // they are drawn 1 px wide instead (see draw)
+    options: { padding: 0.1, tolerance: 5, split: 150000, helperWait: 30000, thin: 4 },
 
     initialize: function (options) {
       L.Renderer.prototype.initialize.call(this, options);
@@ -19,6 +19,7 @@
       this._thin = null; // whether lines are drawn thin at _thinZoom (null: to decide)
       this._thinZoom = null;
       this.thin = false; // whether the last frame drew thin lines
+      this.ink = 0; // how many times over the last frame's lines, at their width, cover the view
     },
 
     // The lines' canvas (_container); with a point layer, a second canvas over it for the points
@@ -171,10 +172,11 @@
       this.covered = false;
       var frame = { job: (this._job += 1), m: m, min: b.min, v: v, selected: selected,
         clip: [b.min.x - edge, b.min.y - edge, b.max.x + edge, b.max.y + edge], draws: [] };
-      var weight = [], total = 0, drawnVertices = 0;
+      var weight = [], total = 0, ink = 0;
       this.sets.forEach(function (set) {
         if (!set.shown || set.points) { return; }
         var band = bandAt(set.src, v.zoom), box = set.shape.box, style = set.src.data.style;
+        var styles = set.src.data.styles;
         var start = set.shape.start, byStyle = {};
         set.entries.forEach(function (e, i) {
           if (!e.visible || box[4 * i] > v.x1 || box[4 * i + 2] < v.x0 ||
@@ -185,7 +187,8 @@
           var n = start[i + 1] - start[i];
           weight.push((box[4 * i + 1] + box[4 * i + 3]) / 2, n);
           total += n;
-          drawnVertices += set.vertices(i, e.band) * shareInView(box, i, v);
+          // the area its stroke would cover in view (layer pixels)
+          ink += set.length(i) * v.k * shareInView(box, i, v) * (styles[style[i]].weight || 3);
         });
         Object.keys(byStyle).forEach(function (sn) {
           var list = byStyle[sn], rows = new Int32Array(list.length), bands = new Int8Array(list.length);
@@ -193,13 +196,15 @@
           frame.draws.push({ set: set, style: set.src.data.styles[sn], rows: rows, bands: bands });
         });
       });
-      // Dense views in thin lines: where more than options.thin vertices are in view, the
-      // lines are drawn 1 px wide (a selected or highlighted one keeps its width). The lines
-      // then show the network rather than merge, and are drawn four times sooner (Chromium
-      // with no GPU draws a line of 1 px by another, far cheaper way than a wider one). Decided
-      // when the zoom, a filter or the layers shown change, not as the map is moved.
+      // Dense views in thin lines: where the lines in view, at their width, would cover it more
+      // than options.thin times over, they are drawn 1 px wide (a selected or highlighted one
+      // keeps its width). They then show the network rather than a solid mass, and are drawn
+      // several times sooner (Chromium with no GPU draws a line of 1 px by another, far
+      // cheaper way than a wider one). Decided when the zoom, a filter or the layers shown
+      // change, not as the map is moved.
+      this.ink = ink / ((v.x1 - v.x0) * (v.y1 - v.y0) * v.k * v.k);
       if (this._thin === null || this._thinZoom !== v.zoom) {
-        this._thin = drawnVertices > this.options.thin;
+        this._thin = this.ink > this.options.thin;
         this._thinZoom = v.zoom;
       }
       this.thin = this._thin;
@@ -373,7 +378,7 @@
   });
 
   // The share of line i's box ([x0, y0, x1, y1] at 4 i) inside the view: about the share of
-  // its vertices there (a long line crossing the view has most of them beyond it).
+  // its length there (a long line crossing the view has most of it beyond).
   function shareInView(box, i, v) {
     var w = box[4 * i + 2] - box[4 * i], h = box[4 * i + 3] - box[4 * i + 1];
     var fx = w > 0 ? (Math.min(box[4 * i + 2], v.x1) - Math.max(box[4 * i], v.x0)) / w : 1;

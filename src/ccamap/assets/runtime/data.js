@@ -289,24 +289,28 @@
     return { xy: xy, parts: s.parts[i] || [0], levels: s.levels.subarray(from, to) };
   };
 
-  // How many vertices feature i has at a band (-1: every vertex).
-  LineSet.prototype.vertices = function (i, band) {
+  // The length of feature i at full detail, in world pixels at zoom 0.
+  LineSet.prototype.length = function (i) {
     var s = this.shape;
-    if (band < 0 || !s.levels) { return s.start[i + 1] - s.start[i]; }
-    if (!s.counts) { s.counts = countLevels(s); }
-    return s.counts[8 * i + Math.min(band, 7)];
+    if (!s.lengths) { s.lengths = lineLengths(s); }
+    return s.lengths[i];
   };
 
-  // Per feature, how many of its vertices each band (0-7) keeps: one pass over the levels,
+  // Every feature's length at full detail (world pixels at zoom 0): one pass over the vertices,
   // made the first time a frame asks.
-  function countLevels(s) {
-    var n = s.start.length - 1, c = new Uint32Array(8 * n), lv = s.levels;
+  function lineLengths(s) {
+    var n = s.start.length - 1, out = new Float64Array(n), xy = s.xy;
     for (var i = 0; i < n; i += 1) {
-      var at = 8 * i;
-      for (var v = s.start[i]; v < s.start[i + 1]; v += 1) { c[at + (lv[v] & 7)] += 1; }
-      for (var b = 1; b < 8; b += 1) { c[at + b] += c[at + b - 1]; }
+      var parts = s.parts[i], from = s.start[i], next = parts && parts.length > 1 ? from + parts[1] : Infinity;
+      var pi = 1, sum = 0;
+      for (var v = from + 1; v < s.start[i + 1]; v += 1) {
+        if (v === next) { pi += 1; next = pi < parts.length ? from + parts[pi] : Infinity; continue; }
+        var dx = xy[2 * v] - xy[2 * v - 2], dy = xy[2 * v + 1] - xy[2 * v - 1];
+        sum += Math.sqrt(dx * dx + dy * dy);
+      }
+      out[i] = sum;
     }
-    return c;
+    return out;
   }
 
   // Add feature i's path at a band (-1: every vertex) to ctx, in layer pixels, leaving out the
