@@ -32,7 +32,7 @@ IMPORTS = ("import geopandas, shapely, pyproj, folium, branca, pandas, pycountry
            "typer, rich")
 
 #: How the ``ccamap`` command runs (:func:`ccamap.__main__.main`): the garbage collector off
-#: from before the first import, and what is alive frozen at exit (:func:`ccamap.cli.main`).
+#: from before the first import, and what is alive frozen at exit.
 COMMAND_LIKE = ("import gc\ngc.disable()\n{}\ngc.freeze()\n").format
 
 #: A build in a fresh process that prints the modules it loaded (not ccamap's), in load order.

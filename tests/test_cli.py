@@ -220,6 +220,7 @@ def test_main_freezes_the_collector_once_the_command_is_done(monkeypatch):
     # the last collection at exit would walk every object still alive: frozen out of its reach
     import gc
 
+    import ccamap.__main__ as ccamap_command
     from ccamap import cli
 
     seen = []
@@ -231,11 +232,12 @@ def test_main_freezes_the_collector_once_the_command_is_done(monkeypatch):
     monkeypatch.setattr(cli, "app", command)
     try:
         with pytest.raises(SystemExit):
-            cli.main()
+            ccamap_command.main()
         assert seen  # the command ran first
         assert gc.get_freeze_count() > seen[0]
     finally:
         gc.unfreeze()
+        gc.enable()
 
 
 def test_the_command_turns_the_collector_off_before_the_cli_is_imported():

@@ -12,7 +12,6 @@ every error message passes :func:`ccamap.safety.redact` (no password is ever pri
 from __future__ import annotations
 
 import contextlib
-import gc
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -416,15 +415,5 @@ def layers(geodata: GeodataOpt = settings.GEODATA_DIR) -> None:
 
 
 def main() -> None:
-    """Run the CLI, then let the process end quickly (the command: :func:`ccamap.__main__.main`).
-
-    The interpreter's last garbage collection at exit walks every object still alive: the
-    loaded libraries' and the build's, about 0.17 s of a 1.2 s build of the bundled data. Once
-    the command is done (every output written and closed, every message printed) there is
-    nothing left for it to free, so the objects are frozen out of its reach
-    (:func:`gc.freeze`); exit handlers and the streams' flushing still run.
-    """
-    try:
-        app()
-    finally:
-        gc.freeze()
+    """Run the CLI (the ``ccamap`` command runs it through :func:`ccamap.__main__.main`)."""
+    app()

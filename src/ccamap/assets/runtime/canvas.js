@@ -411,8 +411,7 @@
       var canvas = lineCanvas(map);
       if (canvas.sets.indexOf(this.set) < 0) { canvas.sets.push(this.set); }
       this.set.shown = true;
-      if (!this.set.points) { canvas._thin = null; }
-      canvas.redrawSet(this.set);
+      this._changed();
     },
     onRemove: function () {
       if (!this.set) { return; }

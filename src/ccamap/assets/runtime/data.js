@@ -289,15 +289,16 @@
     return { xy: xy, parts: s.parts[i] || [0], levels: s.levels.subarray(from, to) };
   };
 
-  // The length of feature i at full detail, in world pixels at zoom 0.
+  // The length of feature i through every vertex its shape holds (all of them once the rest
+  // of a layer in two parts is read), in world pixels at zoom 0.
   LineSet.prototype.length = function (i) {
     var s = this.shape;
     if (!s.lengths) { s.lengths = lineLengths(s); }
     return s.lengths[i];
   };
 
-  // Every feature's length at full detail (world pixels at zoom 0): one pass over the vertices,
-  // made the first time a frame asks.
+  // Every feature's length (world pixels at zoom 0): one pass over the shape's vertices, made
+  // the first time a frame asks.
   function lineLengths(s) {
     var n = s.start.length - 1, out = new Float64Array(n), xy = s.xy;
     for (var i = 0; i < n; i += 1) {
